@@ -1,0 +1,291 @@
+/**
+ * The parts of the two programs `deno task serve` and `deno task client` that do not depend on
+ * the cryptography: command-line parsing with `--help`, and the per-section x per-phase table
+ * of time and bytes printed after a run.
+ *
+ * ```ts
+ * const command = parseServeArgs(Deno.args);
+ * if (command.help) { console.log(SERVE_USAGE); Deno.exit(0); }
+ * // ... listen(command.port, command.host, { timeoutMs: command.timeoutMs }) ...
+ * console.log(formatBreakdown(channel.stats(), "server"));
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { MODEL_NAMES, type ModelName } from "../nn/architectures.ts";
+import type { Phase } from "./channel.ts";
+import { DEFAULT_TIMEOUT_MS, type TrafficCounts, type TrafficStats } from "./transport.ts";
+
+/** The port the server listens on and the client connects to unless told otherwise. */
+export const DEFAULT_PORT = 7441;
+/** Host of both programs unless told otherwise: local only, so nothing is exposed by accident. */
+export const DEFAULT_HOST = "127.0.0.1";
+/** Number of images in the CIFAR-10 test set, the range of `--image <index>`. */
+export const CIFAR10_TEST_SIZE = 10_000;
+
+/** A command line that cannot be run; the message says what is wrong and points to --help. */
+export class UsageError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** What the server needs to start. */
+export interface ServeArgs {
+  /** Address to listen on. */
+  host: string;
+  /** Port to listen on (0: any free port). */
+  port: number;
+  /** Path of the model weights. */
+  weights: string;
+  /** Path of the replacement plan (JSON); absent: every activation stays ReLU. */
+  plan: string | undefined;
+  /** Architecture of the weights. */
+  model: ModelName;
+  /** Limit on any one send or receive, in ms. */
+  timeoutMs: number;
+}
+
+/** Which image the client classifies. */
+export type ImageSpec =
+  | { kind: "test-index"; index: number }
+  | { kind: "path"; path: string };
+
+/** What the client needs to start. */
+export interface ClientArgs {
+  /** Server address. */
+  host: string;
+  /** Server port. */
+  port: number;
+  /** The input image. */
+  image: ImageSpec;
+  /** Limit on any one send or receive, in ms. */
+  timeoutMs: number;
+}
+
+/** A parsed command line: either a request for help, or the arguments. */
+export type Command<T> = { help: true } | ({ help: false } & T);
+
+const timeoutLine =
+  `  --timeout <seconds>  limit on any one message exchange (default ${DEFAULT_TIMEOUT_MS / 1000}); ` +
+  `raise it for large models on slow machines`;
+
+/** Help text of `deno task serve`. */
+export const SERVE_USAGE = [
+  "Usage: deno task serve --model <name> --weights <file> [--plan <file>] [--host <addr>] [--port <n>]",
+  "",
+  "Runs the server side of the two-party protocol: holds the model weights, waits for one",
+  "client, runs the offline phase, then the online inference for the client's image.",
+  "",
+  `  --model <name>       architecture of the weights: ${MODEL_NAMES.join(", ")}`,
+  "  --weights <file>     model weights to serve",
+  "  --plan <file>        replacement plan (JSON); without it every activation is a ReLU",
+  `  --host <addr>        address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 for other machines)`,
+  `  --port <n>           port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)`,
+  timeoutLine,
+  "  --help               show this text",
+].join("\n");
+
+/** Help text of `deno task client`. */
+export const CLIENT_USAGE = [
+  "Usage: deno task client --image <index|file> [--host <addr>] [--port <n>]",
+  "",
+  "Runs the client side of the two-party protocol: connects to a server, runs the offline",
+  "phase, then classifies one image without revealing it; the server learns nothing of it.",
+  "",
+  `  --image <index|file>  an index into the CIFAR-10 test set (0..${CIFAR10_TEST_SIZE - 1}) or an`,
+  "                       image file; write ./123 for a file whose name is a number",
+  `  --host <addr>        server address (default ${DEFAULT_HOST})`,
+  `  --port <n>           server port (default ${DEFAULT_PORT})`,
+  timeoutLine,
+  "  --help               show this text",
+].join("\n");
+
+type OptionSpec = Record<string, { type: "string" | "boolean" }>;
+
+/** Runs node:util's strict parser, turning its errors into UsageErrors that point to --help. */
+function parseOptions(
+  argv: string[],
+  options: OptionSpec,
+  task: string,
+): Record<string, string | boolean | undefined> {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}; see deno task ${task} --help`);
+  }
+}
+
+function parsePort(text: string | undefined, allowZero: boolean, task: string): number {
+  if (text === undefined) return DEFAULT_PORT;
+  const port = Number(text);
+  const low = allowZero ? 0 : 1;
+  if (!/^\d+$/.test(text) || port < low || port > 65535) {
+    throw new UsageError(
+      `--port must be a whole number from ${low} to 65535, got "${text}"; see deno task ${task} --help`,
+    );
+  }
+  return port;
+}
+
+function parseTimeout(text: string | undefined, task: string): number {
+  if (text === undefined) return DEFAULT_TIMEOUT_MS;
+  const seconds = Number(text);
+  if (!(seconds > 0) || !Number.isFinite(seconds)) {
+    throw new UsageError(
+      `--timeout must be a positive number of seconds, got "${text}"; see deno task ${task} --help`,
+    );
+  }
+  return seconds * 1000;
+}
+
+function required(values: Record<string, unknown>, name: string, task: string): string {
+  const value = values[name];
+  if (typeof value !== "string" || value === "") {
+    throw new UsageError(`--${name} is required; see deno task ${task} --help`);
+  }
+  return value;
+}
+
+/** Parses the arguments of `deno task serve`; throws a UsageError for a bad command line. */
+export function parseServeArgs(argv: string[]): Command<ServeArgs> {
+  const values = parseOptions(argv, {
+    host: { type: "string" },
+    port: { type: "string" },
+    weights: { type: "string" },
+    plan: { type: "string" },
+    model: { type: "string" },
+    timeout: { type: "string" },
+    help: { type: "boolean" },
+  }, "serve");
+  if (values.help) return { help: true };
+  const model = required(values, "model", "serve");
+  if (!(MODEL_NAMES as readonly string[]).includes(model)) {
+    throw new UsageError(`--model must be one of ${MODEL_NAMES.join(", ")}, got "${model}"`);
+  }
+  return {
+    help: false,
+    host: (values.host as string | undefined) ?? DEFAULT_HOST,
+    port: parsePort(values.port as string | undefined, true, "serve"),
+    weights: required(values, "weights", "serve"),
+    plan: values.plan as string | undefined,
+    model: model as ModelName,
+    timeoutMs: parseTimeout(values.timeout as string | undefined, "serve"),
+  };
+}
+
+/** Reads `--image`: all digits means a test-set index, anything else a file path. */
+export function parseImageSpec(text: string): ImageSpec {
+  if (!/^\d+$/.test(text)) return { kind: "path", path: text };
+  const index = Number(text);
+  if (index >= CIFAR10_TEST_SIZE) {
+    throw new UsageError(
+      `--image ${text} is past the CIFAR-10 test set (indices 0..${CIFAR10_TEST_SIZE - 1}); ` +
+        `write ./${text} if you mean a file of that name`,
+    );
+  }
+  return { kind: "test-index", index };
+}
+
+/** Parses the arguments of `deno task client`; throws a UsageError for a bad command line. */
+export function parseClientArgs(argv: string[]): Command<ClientArgs> {
+  const values = parseOptions(argv, {
+    host: { type: "string" },
+    port: { type: "string" },
+    image: { type: "string" },
+    timeout: { type: "string" },
+    help: { type: "boolean" },
+  }, "client");
+  if (values.help) return { help: true };
+  return {
+    help: false,
+    host: (values.host as string | undefined) ?? DEFAULT_HOST,
+    port: parsePort(values.port as string | undefined, false, "client"),
+    image: parseImageSpec(required(values, "image", "client")),
+    timeoutMs: parseTimeout(values.timeout as string | undefined, "client"),
+  };
+}
+
+/** Bytes in binary units: "812 B", "4.0 KiB", "12.3 MiB", "1.25 GiB". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 && unit >= 1 ? 2 : 1)} ${units[unit]}`;
+}
+
+/** A duration: "0.42 ms", "12.3 ms", "4.56 s", "2.5 min". */
+export function formatDuration(ms: number): string {
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${ms.toFixed(1)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+const PHASES: readonly Phase[] = ["offline", "online"];
+const COLUMNS = ["time", "sent", "received", "rounds"] as const;
+
+function phaseCells(counts: TrafficCounts | undefined): string[] {
+  if (!counts) return COLUMNS.map(() => "-");
+  return [
+    formatDuration(counts.timeMs),
+    formatBytes(counts.bytesSent),
+    formatBytes(counts.bytesReceived),
+    String(counts.roundTrips),
+  ];
+}
+
+/**
+ * A plain-text table of time, bytes sent, bytes received and round trips per section (rows,
+ * in first-seen order, then a total) and phase (column groups), as seen by one side. Bytes
+ * include frame headers. `side` (e.g. "server") goes in the title.
+ */
+export function formatBreakdown(stats: TrafficStats, side: string): string {
+  const sections = [...new Set(stats.sections.map((cell) => cell.section))];
+  const rows = sections.map((section) => [
+    section,
+    ...PHASES.flatMap((phase) =>
+      phaseCells(stats.sections.find((cell) => cell.section === section && cell.phase === phase))
+    ),
+  ]);
+  rows.push(["total", ...PHASES.flatMap((phase) => phaseCells(stats.phases[phase]))]);
+  const header = ["section", ...PHASES.flatMap(() => COLUMNS)];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column].length))
+  );
+  // Column 0 is the label; each phase group starts after a bar.
+  const startsGroup = (column: number) => (column - 1) % COLUMNS.length === 0;
+  const join = (cells: string[], bar: string, gap: string) =>
+    cells.reduce((text, cell, column) => text + (startsGroup(column) ? bar : gap) + cell);
+  const line = (cells: string[]) =>
+    join(
+      cells.map((cell, column) => column === 0 ? cell.padEnd(widths[0]) : cell.padStart(widths[column])),
+      " | ",
+      "  ",
+    );
+  const rule = join(widths.map((width) => "-".repeat(width)), "-+-", "--");
+  const groupWidth = COLUMNS.reduce((sum, _, i) => sum + widths[1 + i], 2 * (COLUMNS.length - 1));
+  const centred = (title: string) =>
+    title.padStart(Math.floor((groupWidth + title.length) / 2)).padEnd(groupWidth);
+  const groups = " ".repeat(widths[0]) + PHASES.map((phase) => " | " + centred(phase)).join("");
+  const total = stats.total;
+  return [
+    `${side}: ${formatBytes(total.bytesSent)} sent, ${formatBytes(total.bytesReceived)} received, ` +
+    `${total.messagesSent + total.messagesReceived} messages, ${formatDuration(total.timeMs)}`,
+    groups.trimEnd(),
+    line(header),
+    rule,
+    ...rows.slice(0, -1).map(line),
+    rule,
+    line(rows[rows.length - 1]),
+  ].join("\n");
+}

@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import {
+  CLIENT_USAGE,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  formatBreakdown,
+  formatBytes,
+  formatDuration,
+  parseClientArgs,
+  parseImageSpec,
+  parseServeArgs,
+  SERVE_USAGE,
+  UsageError,
+} from "./roles.ts";
+import { TrafficMeter } from "./transport/accounting.ts";
+import { DEFAULT_TIMEOUT_MS } from "./transport/framed_channel.ts";
+
+function usageError(...fragments: string[]) {
+  return (error: unknown) => {
+    assert.ok(error instanceof UsageError, `expected a UsageError, got ${error}`);
+    for (const fragment of fragments) assert.ok(error.message.includes(fragment), error.message);
+    return true;
+  };
+}
+
+Deno.test("parseServeArgs: flags, defaults and --help", () => {
+  assert.deepEqual(
+    parseServeArgs(["--model", "resnet32", "--weights", "w.bin", "--plan", "p.json", "--port=9000"]),
+    {
+      help: false,
+      host: DEFAULT_HOST,
+      port: 9000,
+      weights: "w.bin",
+      plan: "p.json",
+      model: "resnet32",
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+    },
+  );
+  const minimal = parseServeArgs([
+    "--model",
+    "cnn7",
+    "--weights",
+    "w",
+    "--host",
+    "0.0.0.0",
+    "--timeout",
+    "1.5",
+  ]);
+  assert.ok(!minimal.help);
+  assert.equal(minimal.plan, undefined);
+  assert.equal(minimal.port, DEFAULT_PORT);
+  assert.equal(minimal.host, "0.0.0.0");
+  assert.equal(minimal.timeoutMs, 1500);
+  assert.equal(parseServeArgs(["--port", "0", "--model", "cnn7", "--weights", "w"]).help, false);
+  assert.deepEqual(parseServeArgs(["--help"]), { help: true });
+  for (const flag of ["--model", "--weights", "--plan", "--host", "--port", "--timeout", "--help"]) {
+    assert.ok(SERVE_USAGE.includes(flag), flag);
+  }
+});
+
+Deno.test("parseServeArgs: clear errors for missing, unknown and invalid options", () => {
+  assert.throws(() => parseServeArgs(["--model", "cnn7"]), usageError("--weights is required", "--help"));
+  assert.throws(() => parseServeArgs(["--weights", "w"]), usageError("--model is required"));
+  assert.throws(
+    () => parseServeArgs(["--model", "resnet18", "--weights", "w"]),
+    usageError("cnn7, vgg16, resnet32"),
+  );
+  assert.throws(
+    () => parseServeArgs(["--model", "cnn7", "--weights", "w", "--prot", "1"]),
+    usageError("--prot"),
+  );
+  assert.throws(() => parseServeArgs(["--model", "cnn7", "--weights", "w", "extra"]), usageError("extra"));
+  for (const port of ["70000", "-1", "12a", ""]) {
+    assert.throws(
+      () => parseServeArgs(["--model", "cnn7", "--weights", "w", "--port", port]),
+      usageError("--port"),
+    );
+  }
+  assert.throws(
+    () => parseServeArgs(["--model", "cnn7", "--weights", "w", "--timeout", "0"]),
+    usageError("--timeout must be a positive number"),
+  );
+});
+
+Deno.test("parseClientArgs: image index or path, defaults, --help", () => {
+  assert.deepEqual(parseClientArgs(["--image", "42"]), {
+    help: false,
+    host: DEFAULT_HOST,
+    port: DEFAULT_PORT,
+    image: { kind: "test-index", index: 42 },
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+  });
+  const withPath = parseClientArgs(["--image", "cat.png", "--host", "10.0.0.2", "--port", "9000"]);
+  assert.ok(!withPath.help);
+  assert.deepEqual(withPath.image, { kind: "path", path: "cat.png" });
+  assert.equal(withPath.port, 9000);
+  assert.deepEqual(parseClientArgs(["--help"]), { help: true });
+  assert.throws(() => parseClientArgs([]), usageError("--image is required", "deno task client --help"));
+  assert.throws(() => parseClientArgs(["--image", "1", "--port", "0"]), usageError("from 1 to 65535"));
+  assert.throws(() => parseClientArgs(["--image", "1", "--weights", "w"]), usageError("--weights"));
+  for (const flag of ["--image", "--host", "--port", "--timeout", "--help"]) {
+    assert.ok(CLIENT_USAGE.includes(flag));
+  }
+});
+
+Deno.test("parseImageSpec: test-set bounds, and ./ for numeric file names", () => {
+  assert.deepEqual(parseImageSpec("0"), { kind: "test-index", index: 0 });
+  assert.deepEqual(parseImageSpec("9999"), { kind: "test-index", index: 9999 });
+  assert.throws(() => parseImageSpec("10000"), usageError("0..9999", "./10000"));
+  assert.deepEqual(parseImageSpec("./10000"), { kind: "path", path: "./10000" });
+});
+
+Deno.test("formatBytes and formatDuration pick readable units", () => {
+  assert.equal(formatBytes(0), "0 B");
+  assert.equal(formatBytes(1023), "1023 B");
+  assert.equal(formatBytes(1024), "1.0 KiB");
+  assert.equal(formatBytes(1536 * 1024), "1.50 MiB");
+  assert.equal(formatBytes(300 * 1024 * 1024), "300.0 MiB");
+  assert.equal(formatBytes(3 * 1024 ** 3), "3.00 GiB");
+  assert.equal(formatDuration(0.123), "0.12 ms");
+  assert.equal(formatDuration(12.34), "12.3 ms");
+  assert.equal(formatDuration(4560), "4.56 s");
+  assert.equal(formatDuration(150_000), "2.5 min");
+});
+
+Deno.test("formatBreakdown: one row per section, phase column groups, totals", () => {
+  const clock = { t: 0 };
+  const meter = new TrafficMeter("offline", () => clock.t);
+  meter.setSection("conv1");
+  meter.recordSent(2048);
+  meter.recordReceived(100);
+  clock.t += 1500;
+  meter.setSection("relu1");
+  meter.recordSent(10);
+  clock.t += 20;
+  meter.setPhase("online");
+  meter.recordReceived(5 * 1024 * 1024);
+  clock.t += 3;
+  const table = formatBreakdown(meter.snapshot(), "server");
+  const lines = table.split("\n");
+  assert.match(lines[0], /^server: 2\.0 KiB sent, 5\.00 MiB received, 4 messages, 1\.52 s$/);
+  assert.match(lines[1], /offline .*\| .*online/);
+  assert.match(lines[2], /^section \| +time +sent +received +rounds \| +time +sent +received +rounds$/);
+  const cells = (label: string) =>
+    lines.find((line) => line.startsWith(label + " "))!.split(/\s*\|\s*|\s{2,}/).map((cell) => cell.trim());
+  assert.deepEqual(cells("conv1"), ["conv1", "1.50 s", "2.0 KiB", "100 B", "1", "-", "-", "-", "-"]);
+  assert.deepEqual(cells("relu1"), [
+    "relu1",
+    "20.0 ms",
+    "10 B",
+    "0 B",
+    "0",
+    "3.0 ms",
+    "0 B",
+    "5.00 MiB",
+    "1",
+  ]);
+  assert.deepEqual(cells("total"), [
+    "total",
+    "1.52 s",
+    "2.0 KiB",
+    "100 B",
+    "1",
+    "3.0 ms",
+    "0 B",
+    "5.00 MiB",
+    "1",
+  ]);
+  // All rows line up: same length and bars in the same places.
+  const bars = lines.slice(2).map((line) =>
+    [...line].flatMap((c, i) => c === "|" || c === "+" ? [i] : []).join()
+  );
+  assert.equal(new Set(bars).size, 1);
+  assert.equal(new Set(lines.slice(2).map((line) => line.length)).size, 1);
+});
