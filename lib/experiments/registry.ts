@@ -1,0 +1,19 @@
+/**
+ * Every experiment, in the paper's order; `deno task reproduce` lists and runs these.
+ *
+ * @module
+ */
+import type { Experiment } from "./experiment.ts";
+import { fig2ReluDistribution } from "./fig2_relu_distribution.ts";
+
+/** All registered experiments. */
+export const EXPERIMENTS: readonly Experiment[] = [fig2ReluDistribution];
+
+/** The experiment called `name`; throws listing the known names. */
+export function experimentByName(name: string): Experiment {
+  const found = EXPERIMENTS.find((e) => e.name === name);
+  if (!found) {
+    throw new Error(`unknown experiment '${name}': known are ${EXPERIMENTS.map((e) => e.name).join(", ")}`);
+  }
+  return found;
+}

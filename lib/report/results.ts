@@ -1,0 +1,54 @@
+/**
+ * Result files: `results/<name>.json` holding `{ meta, data }`, the machine-readable output of
+ * an experiment that notebooks, figures and the README's tables are built from.
+ *
+ * @module
+ */
+import { type ResultMeta, resultMeta, type RunInfo } from "./meta.ts";
+import { checkName, RESULTS_DIR, writeTextAtomic } from "./paths.ts";
+
+/** The content of a result file. */
+export interface ResultFile<T> {
+  readonly meta: ResultMeta;
+  readonly data: T;
+}
+
+/** Where to write or read; defaults to the repository's results/. */
+export interface ResultOptions {
+  readonly dir?: string;
+}
+
+/**
+ * Writes `data` to `<dir>/<name>.json` with a meta block (profile, seed, dataset, git commit,
+ * machine, timestamp); returns the path written.
+ */
+export async function writeResult<T>(
+  name: string,
+  data: T,
+  run: RunInfo,
+  options: ResultOptions = {},
+): Promise<string> {
+  const path = `${options.dir ?? RESULTS_DIR}/${checkName(name)}.json`;
+  const file: ResultFile<T> = { meta: await resultMeta(run), data };
+  await writeTextAtomic(path, JSON.stringify(file, null, 2) + "\n");
+  return path;
+}
+
+/** Reads `<dir>/<name>.json` as written by {@link writeResult}. */
+export async function readResult<T>(name: string, options: ResultOptions = {}): Promise<ResultFile<T>> {
+  const path = `${options.dir ?? RESULTS_DIR}/${checkName(name)}.json`;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new Error(`no result '${name}' at ${path}: run \`deno task reproduce\` to create it`);
+    }
+    throw e;
+  }
+  const file = JSON.parse(text);
+  if (typeof file !== "object" || file === null || !("meta" in file) || !("data" in file)) {
+    throw new Error(`${path} is not a result file: expected an object with 'meta' and 'data'`);
+  }
+  return file as ResultFile<T>;
+}

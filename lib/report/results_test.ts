@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { readResult, writeResult } from "./results.ts";
+
+Deno.test("writeResult writes data with a meta block that readResult returns", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = await writeResult("demo", { xs: [1, 2, 3] }, { profile: "smoke", seed: 3 }, { dir });
+    assert.equal(path, `${dir}/demo.json`);
+    const file = JSON.parse(await Deno.readTextFile(path));
+    assert.deepEqual(Object.keys(file), ["meta", "data"]);
+    assert.deepEqual(file.data, { xs: [1, 2, 3] });
+    assert.equal(file.meta.profile, "smoke");
+    assert.equal(file.meta.seed, 3);
+    assert.match(file.meta.commit, /^[0-9a-f]{40}(-dirty)?$/);
+    assert.ok(file.meta.machine.cores >= 1);
+    assert.deepEqual(await readResult("demo", { dir }), file);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readResult explains a missing or malformed result", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(readResult("absent", { dir }), /deno task reproduce/);
+    await Deno.writeTextFile(`${dir}/bad.json`, "[1]");
+    await assert.rejects(readResult("bad", { dir }), /not a result file/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeResult refuses names that would leave the results directory", async () => {
+  await assert.rejects(writeResult("../escape", {}, { profile: "smoke", seed: 0 }), /invalid output name/);
+});
