@@ -29,7 +29,11 @@ export interface ConvOp extends OpBase {
   readonly filters: number;
   readonly kernel: number;
   readonly stride: number;
-  /** "same" pads with floor((k-1)/2) zeros before and the rest after (TensorFlow's rule). */
+  /**
+   * TensorFlow's rules: "same" gives ceil(in/stride) outputs, padding max((out-1)*stride + k - in, 0)
+   * zeros in all, floor of half before and the rest after (a stride-2 3x3 conv on an even size
+   * pads 0 before, 1 after); "valid" pads nothing.
+   */
   readonly padding: "same" | "valid";
   readonly useBias: boolean;
 }

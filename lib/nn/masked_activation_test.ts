@@ -1,0 +1,201 @@
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import * as tfl from "@tensorflow/tfjs-layers";
+import assert from "node:assert/strict";
+import {
+  approximatedChannels,
+  defaultCoefficients,
+  type Degree,
+  fitRelu,
+  fitReluPerChannel,
+  l1Importance,
+  MaskedActivation,
+  maskedActivation,
+  selectApproximated,
+} from "./masked_activation.ts";
+
+await tf.setBackend("cpu");
+
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what = "") {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < actual.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tol, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+Deno.test("l1Importance sums |w| per output channel of a 1x1 conv kernel [1,1,2,4]", () => {
+  // Kernel [kh=1, kw=1, cin=2, cout=4] row-major: input channel 0 row, then input channel 1 row.
+  const kernel = [1, 0.5, -3, 2, /* cin 1 */ -2, -0.5, 0, 0];
+  assert.deepEqual(Array.from(l1Importance(kernel, 4)), [3, 1, 3, 2]);
+  assert.throws(() => l1Importance(kernel, 3), /cannot have 3 output channels/);
+});
+
+Deno.test("selectApproximated takes the floor(alpha C) least important channels, ties to lower index", () => {
+  const importance = [3, 1, 3, 2]; // ascending: c1, c3, then c0 and c2 tie -> c0 first
+  assert.deepEqual(Array.from(selectApproximated(importance, 0)), [0, 0, 0, 0]);
+  assert.deepEqual(Array.from(selectApproximated(importance, 0.25)), [0, 1, 0, 0]);
+  assert.deepEqual(Array.from(selectApproximated(importance, 0.6)), [0, 1, 0, 1]); // floor(2.4) = 2
+  assert.deepEqual(Array.from(selectApproximated(importance, 0.75)), [1, 1, 0, 1]); // tie: c0 before c2
+  assert.deepEqual(Array.from(selectApproximated(importance, 1)), [1, 1, 1, 1]);
+  assert.throws(() => selectApproximated(importance, 1.5), /alpha must be in \[0, 1\]/);
+});
+
+Deno.test("approximatedChannels floors alpha x C without binary rounding surprises", () => {
+  assert.equal(approximatedChannels(0.29, 100), 29); // 0.29 * 100 = 28.999999999999996
+  assert.equal(approximatedChannels(0.5, 63), 31);
+  assert.equal(approximatedChannels(1, 64), 64);
+  assert.equal(approximatedChannels(0.999, 64), 63);
+});
+
+Deno.test("fitRelu on [-1, 1] matches the Legendre least-squares fit of ReLU", () => {
+  // Continuous LSQ on [-1, 1]: |x| ~ 1/2 P0 + 5/8 P2 = 3/16 + 15/16 x^2, ReLU = (x + |x|) / 2.
+  const n = 20001;
+  const grid = Array.from({ length: n }, (_, i) => -1 + (2 * i) / (n - 1));
+  assertClose(fitRelu(grid, 0), [1 / 4], 1e-4, "degree 0");
+  assertClose(fitRelu(grid, 1), [1 / 4, 1 / 2], 1e-4, "degree 1");
+  assertClose(fitRelu(grid, 2), [3 / 32, 1 / 2, 15 / 32], 1e-3, "degree 2");
+  assertClose(fitRelu(grid, 3), [3 / 32, 1 / 2, 15 / 32, 0], 1e-3, "degree 3"); // |x| even: no cubic term
+});
+
+Deno.test("fitReluPerChannel fits each channel on its own inputs", () => {
+  // Channel 0: positive inputs (ReLU is the identity there); channel 1: constant -2 (ReLU = 0);
+  // channel 2: a shifted, scaled grid, checked against fitRelu on the same values.
+  const n = 101;
+  const data: number[] = [];
+  const third: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = i / (n - 1);
+    data.push(0.5 + 3 * u, -2, 40 * u - 10);
+    third.push(40 * u - 10);
+  }
+  const [c0, c1, c2] = fitReluPerChannel(data, 3, 2);
+  assertClose(c0, [0, 1, 0], 1e-6, "identity");
+  assertClose(c1, [0, 0, 0], 1e-6, "constant");
+  assertClose(c2, fitRelu(third, 2), 1e-9, "third");
+  // Least squares: the residual is orthogonal to 1, x, x^2.
+  for (let k = 0; k < 3; k++) {
+    const dot = third.reduce(
+      (s, x) => s + (Math.max(x, 0) - (c2[0] + c2[1] * x + c2[2] * x * x)) * x ** k,
+      0,
+    );
+    assert.ok(Math.abs(dot) < 1e-6 * 10 ** (2 * k), `residual . x^${k} = ${dot}`);
+  }
+});
+
+Deno.test("defaultCoefficients is the Gaussian least-squares fit (Delphi's quadratic)", () => {
+  // (Exact up to the solver's 1e-9 ridge.) For z ~ N(0,1): |z| ~ E|z| + (E|z|^3 - E|z|) (z^2 - 1) / 2 (Hermite), E|z| = sqrt(2/pi), E|z|^3 = 2 sqrt(2/pi).
+  const s = Math.sqrt(2 / Math.PI);
+  assertClose(defaultCoefficients(2), [s / 4, 0.5, s / 4], 1e-8, "degree 2");
+  assertClose(defaultCoefficients(0), [s / 2], 1e-8, "degree 0");
+  assertClose(defaultCoefficients(3), [s / 4, 0.5, s / 4, 0], 1e-8, "degree 3");
+  assertClose(defaultCoefficients(1), [s / 2, 0.5], 1e-8, "degree 1");
+});
+
+/** A one-layer model on [1, 2, 3] (H=1, W=2, C=3) inputs. */
+function tinySite(): { layer: MaskedActivation; model: tfl.LayersModel } {
+  const input = tfl.input({ shape: [1, 2, 3] });
+  const layer = new MaskedActivation({ name: "site" });
+  const model = tfl.model({ inputs: input, outputs: layer.apply(input) as tfl.SymbolicTensor });
+  return { layer, model };
+}
+
+const X = [-1.5, 0.5, 2, /* pixel 2 */ 1, -0.25, -3];
+
+Deno.test("MaskedActivation: ReLU on kept channels, polynomial of each degree on approximated ones", () => {
+  const { layer, model } = tinySite();
+  const x = tf.tensor4d(X, [1, 1, 2, 3]);
+  const run = () => Array.from((model.predict(x) as tf.Tensor).dataSync());
+  const relu = X.map((v) => Math.max(v, 0));
+  assert.deepEqual(run(), relu, "alpha 0 is ReLU");
+  const coeffs: Record<Degree, number[][]> = {
+    0: [[0.7], [9], [-0.2]],
+    1: [[0.1, 2], [9, 9], [0.3, -1]],
+    2: [[0.2, 0.5, 0.25], [9, 9, 9], [-1, 0, 2]],
+    3: [[1, -1, 0.5, 0.1], [9, 9, 9, 9], [0, 1, 0, -0.5]],
+  };
+  for (const degree of [0, 1, 2, 3] as Degree[]) {
+    layer.setPlan(2 / 3, degree, new Float32Array([1, 0, 1]));
+    layer.writeCoefficients(coeffs[degree]);
+    const expected = X.map((v, i) => {
+      const c = i % 3;
+      return c === 1 ? Math.max(v, 0) : coeffs[degree][c].reduce((s, a, k) => s + a * v ** k, 0);
+    });
+    assertClose(run(), expected, 1e-5, `degree ${degree}`);
+    assert.deepEqual(layer.getCoefficients(), coeffs[degree].map((c) => c.map(Math.fround)));
+  }
+  layer.setPlan(1, 2, new Float32Array([1, 1, 1]));
+  layer.writeCoefficients(coeffs[2]);
+  assertClose(
+    run(),
+    X.map((v, i) => coeffs[2][i % 3].reduce((s, a, k) => s + a * v ** k, 0)),
+    1e-5,
+    "alpha 1",
+  );
+  layer.setPlan(1, 0, new Float32Array([1, 1, 1]));
+  layer.writeCoefficients(coeffs[0]);
+  assertClose(run(), X.map((_, i) => coeffs[0][i % 3][0]), 1e-6, "alpha 1 degree 0");
+});
+
+Deno.test("MaskedActivation.setPlan checks the mask and resets coefficients only on a degree change", () => {
+  const { layer } = tinySite();
+  assert.throws(() => layer.setPlan(2 / 3, 2, new Float32Array([1, 0, 0])), /floor\(alpha x C\) = 2 ones/);
+  assert.throws(() => layer.setPlan(0.5, 2, new Float32Array([1, 0])), /3 entries/);
+  assert.throws(() => layer.setPlan(0.5, 4 as Degree, new Float32Array([1, 0, 0])), /beta\) must be one of/);
+  layer.setPlan(1 / 3, 2, new Float32Array([0, 0, 1]));
+  layer.writeCoefficients([[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+  layer.setPlan(2 / 3, 2, new Float32Array([1, 0, 1]));
+  assert.deepEqual(layer.getCoefficients()[0], [1, 2, 3], "same degree keeps trained coefficients");
+  layer.setPlan(2 / 3, 3, new Float32Array([1, 0, 1]));
+  assertClose(layer.getCoefficients()[0], defaultCoefficients(3), 1e-7, "new degree gets defaults");
+});
+
+Deno.test("MaskedActivation gradients reach approximated channels' coefficients only", () => {
+  const { layer } = tinySite();
+  layer.setPlan(1 / 3, 2, new Float32Array([0, 0, 1]));
+  const x = tf.tensor4d(X, [1, 1, 2, 3]);
+  const coefficients = layer.trainableWeights[0].read() as tf.Variable;
+  const { grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar, [coefficients]);
+  const g = grads[coefficients.name];
+  // d/dc_k of sum over channel 2's inputs (2, -3) of c0 + c1 x + c2 x^2: [2, -1, 13]; zero elsewhere.
+  assertClose(g.dataSync(), [0, 0, 2, 0, 0, -1, 0, 0, 13, 0, 0, 0], 1e-6, "gradient");
+  assert.equal(layer.nonTrainableWeights.length, 1, "the mask is not trainable");
+});
+
+Deno.test("MaskedActivation calibration fits each channel on the inputs of the next call", () => {
+  const { layer, model } = tinySite();
+  layer.setPlan(1, 3, new Float32Array([1, 1, 1]));
+  const data = Array.from({ length: 8 * 6 }, (_, i) => Math.sin(i * 1.7) * 3 + (i % 3));
+  layer.calibrateOnNextCall();
+  model.apply(tf.tensor4d(data, [8, 1, 2, 3]));
+  const fitted = fitReluPerChannel(new Float32Array(data), 3, 3);
+  layer.getCoefficients().forEach((c, i) => assertClose(c, fitted[i], 1e-5, `channel ${i}`));
+});
+
+Deno.test("the fused kernel matches the tfjs-op reference in value and gradients", () => {
+  for (const shape of [[2, 3, 4, 5], [6, 5]]) {
+    const c = shape[shape.length - 1];
+    const x = tf.randomNormal(shape, 0, 2, "float32", 1);
+    const dy = tf.randomNormal(shape, 0, 1, "float32", 2);
+    const coefficients = tf.randomNormal([4, c], 0, 1, "float32", 3) as tf.Tensor2D;
+    for (const degree of [0, 1, 2, 3] as Degree[]) {
+      for (const ones of [1, 3, c]) {
+        const mask = tf.tensor1d(Array.from({ length: c }, (_, i) => (i < ones ? 1 : 0)));
+        const run = (fused: boolean) => {
+          const f = (xx: tf.Tensor, co: tf.Tensor) =>
+            tf.sum(tf.mul(maskedActivation(xx, co as tf.Tensor2D, mask, degree, fused), dy));
+          const [gx, gc] = tf.grads(f)([x, coefficients]);
+          return [maskedActivation(x, coefficients, mask, degree, fused), gx, gc].map((t) => t.dataSync());
+        };
+        const [fused, ops] = [run(true), run(false)];
+        ["value", "dx", "dcoefficients"].forEach((what, i) =>
+          assertClose(
+            fused[i],
+            ops[i],
+            1e-4 * Math.max(1, ...Array.from(ops[i], Math.abs)),
+            `${shape} degree ${degree} ${ones} ones ${what}`,
+          )
+        );
+      }
+    }
+  }
+});
