@@ -1,0 +1,297 @@
+/**
+ * Prime-field arithmetic on doubles: F_p with Delphi's p = 2061584302081 = 15 * 2^37 + 1
+ * (41 bits), and any other prime below 2^50 through the same `PrimeField` class.
+ *
+ * Representation: an element is a JavaScript number holding an integer in [0, p); a vector is a
+ * `Float64Array` of such integers. Every value below 2^53 is exact in a double, so additions
+ * need one conditional correction and no BigInt is involved anywhere on the hot paths.
+ *
+ * Multiplication is exact by Dekker's product: a * b = h + l with h = fl(a * b) and l the
+ * rounding error, computed from 27-bit halves of the operands (Veltkamp splitting). The
+ * quotient q = floor(h / p) is off by at most one, q * p is split the same way, and
+ * (h - q p) + (l - l_qp) is an exact small integer that one correction brings into [0, p).
+ * About 8 ns per product on this machine kind against ~54 ns for BigInt.
+ *
+ * Signed values: x in (-p/2, p/2) is encoded as x mod p; `toSigned` maps [0, p) back to
+ * (-p/2, p/2] (values above (p - 1) / 2 are negative).
+ *
+ * @module
+ */
+
+import type { Prg } from "./prg.ts";
+
+/** Delphi's prime p = 15 * 2^37 + 1 (41 bits); p = 1 mod 2^14, so BFV batching with N = 8192 works. */
+export const P = 2061584302081;
+
+/** Veltkamp splitter for doubles: 2^27 + 1. */
+const SPLITTER = 134217729;
+
+/** Largest modulus supported: residues and their sums stay far below 2^53. */
+const MAX_MODULUS = 2 ** 50;
+
+/** Terms a 21-bit-split dot product may accumulate before reducing (each term < 2^42). */
+const DOT_CHUNK = 2048;
+
+const TWO21 = 2 ** 21;
+
+/** Arithmetic modulo one prime p < 2^50, on integers held in doubles. */
+export class PrimeField {
+  /** The modulus. */
+  readonly p: number;
+  /** bitLength(p). */
+  readonly bits: number;
+  /** Bytes per element in `toBytes` (little-endian, ceil(bits / 8)). */
+  readonly bytesPerElement: number;
+  /** (p - 1) / 2: the largest value `toSigned` keeps non-negative. */
+  readonly half: number;
+  readonly #invP: number;
+  readonly #pHi: number;
+  readonly #pLo: number;
+  readonly #two42: number;
+  readonly #two21: number;
+
+  /** The field of integers modulo `p`, an odd prime in [3, 2^50) (primality is the caller's claim). */
+  constructor(p: number) {
+    if (!Number.isSafeInteger(p) || p < 3 || p % 2 === 0 || p >= MAX_MODULUS) {
+      throw new RangeError(`PrimeField: modulus must be an odd prime in [3, 2^50), got ${p}`);
+    }
+    this.p = p;
+    this.bits = Math.ceil(Math.log2(p + 1));
+    this.bytesPerElement = Math.ceil(this.bits / 8);
+    this.half = (p - 1) / 2;
+    this.#invP = 1 / p;
+    const c = SPLITTER * p;
+    this.#pHi = c - (c - p);
+    this.#pLo = p - this.#pHi;
+    this.#two21 = TWO21 % p;
+    this.#two42 = this.mul(this.#two21, this.#two21);
+  }
+
+  /** x mod p for any safe integer x (|x| < 2^53), in [0, p). */
+  reduce(x: number): number {
+    const r = x - Math.floor(x * this.#invP) * this.p;
+    // The float quotient may be off by one in either direction.
+    return r < 0 ? r + this.p : r >= this.p ? r - this.p : r;
+  }
+
+  /** a + b mod p. */
+  add(a: number, b: number): number {
+    const s = a + b;
+    return s >= this.p ? s - this.p : s;
+  }
+
+  /** a - b mod p. */
+  sub(a: number, b: number): number {
+    const d = a - b;
+    return d < 0 ? d + this.p : d;
+  }
+
+  /** -a mod p. */
+  neg(a: number): number {
+    return a === 0 ? 0 : this.p - a;
+  }
+
+  /** a * b mod p, exact (Dekker product, see the module comment). */
+  mul(a: number, b: number): number {
+    const h = a * b;
+    let c = SPLITTER * a;
+    const ah = c - (c - a), al = a - ah;
+    c = SPLITTER * b;
+    const bh = c - (c - b), bl = b - bh;
+    const l = ((ah * bh - h) + ah * bl + al * bh) + al * bl;
+    const q = Math.floor(h * this.#invP);
+    const h2 = q * this.p;
+    c = SPLITTER * q;
+    const qh = c - (c - q), ql = q - qh;
+    const l2 = ((qh * this.#pHi - h2) + qh * this.#pLo + ql * this.#pHi) + ql * this.#pLo;
+    // h - h2 is exact (Sterbenz: both round the same ~82-bit neighbourhood), as is l - l2.
+    let r = (h - h2) + (l - l2);
+    if (r < 0) r += this.p;
+    else if (r >= this.p) r -= this.p;
+    if (r < 0) r += this.p;
+    else if (r >= this.p) r -= this.p;
+    return r;
+  }
+
+  /** a^e mod p for an integer e >= 0. */
+  pow(a: number, e: number): number {
+    if (!Number.isSafeInteger(e) || e < 0) throw new RangeError(`pow: exponent must be a safe integer >= 0, got ${e}`);
+    let result = 1 % this.p, base = a;
+    while (e > 0) {
+      if (e % 2 === 1) result = this.mul(result, base);
+      base = this.mul(base, base);
+      e = Math.floor(e / 2);
+    }
+    return result;
+  }
+
+  /** a^-1 mod p (Fermat); throws for a = 0. */
+  inv(a: number): number {
+    if (a === 0) throw new RangeError("inv: 0 has no inverse mod p");
+    return this.pow(a, this.p - 2);
+  }
+
+  /** Whether x is an element: an integer in [0, p). */
+  isElement(x: number): boolean {
+    return Number.isInteger(x) && x >= 0 && x < this.p;
+  }
+
+  /** Encodes a signed integer x with |x| <= (p - 1) / 2 as x mod p. */
+  fromSigned(x: number): number {
+    if (!Number.isInteger(x) || Math.abs(x) > this.half) {
+      throw new RangeError(`fromSigned: ${x} is not an integer in [-(p-1)/2, (p-1)/2] for p = ${this.p}`);
+    }
+    return x < 0 ? x + this.p : x;
+  }
+
+  /** Decodes an element to the signed integer in [-(p-1)/2, (p-1)/2]. */
+  toSigned(a: number): number {
+    return a > this.half ? a - this.p : a;
+  }
+
+  /** Throws unless every entry of `v` is an element. */
+  checkVec(v: Float64Array, what = "vector"): void {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (!(x >= 0 && x < this.p && Math.floor(x) === x)) {
+        throw new RangeError(`${what}[${i}] = ${x} is not a field element (an integer in [0, ${this.p}))`);
+      }
+    }
+  }
+
+  /** a + b elementwise (into `out`, which may alias an input). */
+  addVec(a: Float64Array, b: Float64Array, out: Float64Array = new Float64Array(a.length)): Float64Array {
+    sameLength(a, b, out, "addVec");
+    const p = this.p;
+    for (let i = 0; i < a.length; i++) {
+      const s = a[i] + b[i];
+      out[i] = s >= p ? s - p : s;
+    }
+    return out;
+  }
+
+  /** a - b elementwise. */
+  subVec(a: Float64Array, b: Float64Array, out: Float64Array = new Float64Array(a.length)): Float64Array {
+    sameLength(a, b, out, "subVec");
+    const p = this.p;
+    for (let i = 0; i < a.length; i++) {
+      const d = a[i] - b[i];
+      out[i] = d < 0 ? d + p : d;
+    }
+    return out;
+  }
+
+  /** -a elementwise. */
+  negVec(a: Float64Array, out: Float64Array = new Float64Array(a.length)): Float64Array {
+    sameLength(a, a, out, "negVec");
+    for (let i = 0; i < a.length; i++) out[i] = a[i] === 0 ? 0 : this.p - a[i];
+    return out;
+  }
+
+  /** a * b elementwise. */
+  mulVec(a: Float64Array, b: Float64Array, out: Float64Array = new Float64Array(a.length)): Float64Array {
+    sameLength(a, b, out, "mulVec");
+    for (let i = 0; i < a.length; i++) out[i] = this.mul(a[i], b[i]);
+    return out;
+  }
+
+  /** k * a elementwise for one element k. */
+  scaleVec(a: Float64Array, k: number, out: Float64Array = new Float64Array(a.length)): Float64Array {
+    sameLength(a, a, out, "scaleVec");
+    for (let i = 0; i < a.length; i++) out[i] = this.mul(a[i], k);
+    return out;
+  }
+
+  /**
+   * Exact dot product sum_i a[i] * b[i] mod p. Both operands are split into a 20-bit high and
+   * a 21-bit low half, so each index adds less than 2^42 to each of three accumulators; chunks
+   * of 2048 indices stay below 2^53 and are reduced. For p < 2^41 (Delphi's p) only.
+   */
+  dot(a: Float64Array, b: Float64Array): number {
+    if (a.length !== b.length) throw new RangeError(`dot: lengths differ (${a.length} vs ${b.length})`);
+    if (this.p >= 2 ** 41) throw new RangeError(`dot: needs p < 2^41, got ${this.p}`);
+    let hh = 0, mid = 0, ll = 0;
+    for (let start = 0; start < a.length; start += DOT_CHUNK) {
+      let shh = 0, smid = 0, sll = 0;
+      const end = Math.min(a.length, start + DOT_CHUNK);
+      for (let i = start; i < end; i++) {
+        const x = a[i], y = b[i];
+        const xh = Math.floor(x / TWO21), xl = x - xh * TWO21;
+        const yh = Math.floor(y / TWO21), yl = y - yh * TWO21;
+        shh += xh * yh;
+        smid += xh * yl + xl * yh;
+        sll += xl * yl;
+      }
+      hh = this.add(hh, this.reduce(shh));
+      mid = this.add(mid, this.reduce(smid));
+      ll = this.add(ll, this.reduce(sll));
+    }
+    return this.add(this.add(this.mul(hh, this.#two42), this.mul(mid, this.#two21)), ll);
+  }
+
+  /** Encodes signed integers (|x| <= (p - 1) / 2) as a field vector. */
+  fromSignedVec(xs: ArrayLike<number>): Float64Array {
+    const out = new Float64Array(xs.length);
+    for (let i = 0; i < xs.length; i++) out[i] = this.fromSigned(xs[i]);
+    return out;
+  }
+
+  /** Decodes a field vector to signed integers. */
+  toSignedVec(a: Float64Array): Float64Array {
+    const out = new Float64Array(a.length);
+    for (let i = 0; i < a.length; i++) out[i] = a[i] > this.half ? a[i] - this.p : a[i];
+    return out;
+  }
+
+  /** `n` uniform elements from `prg`. */
+  random(n: number, prg: Prg): Float64Array {
+    return prg.fieldElements(n, this.p);
+  }
+
+  /** Little-endian `bytesPerElement` bytes per element, for messages. */
+  toBytes(v: Float64Array): Uint8Array {
+    const k = this.bytesPerElement;
+    const out = new Uint8Array(v.length * k);
+    for (let i = 0, o = 0; i < v.length; i++, o += k) {
+      let lo = v[i] % 4294967296, hi = (v[i] - lo) / 4294967296;
+      for (let j = 0; j < k; j++) {
+        if (j < 4) {
+          out[o + j] = lo & 0xff;
+          lo = Math.floor(lo / 256);
+        } else {
+          out[o + j] = hi & 0xff;
+          hi = Math.floor(hi / 256);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Inverse of `toBytes`; checks the length (against `n` when given) and that entries are elements. */
+  fromBytes(bytes: Uint8Array, n?: number, what = "message"): Float64Array {
+    const k = this.bytesPerElement;
+    if (bytes.length % k !== 0 || (n !== undefined && bytes.length !== n * k)) {
+      throw new RangeError(
+        `${what}: ${bytes.length} bytes is not ${n ?? "a whole number of"} field elements of ${k} bytes`,
+      );
+    }
+    const out = new Float64Array(bytes.length / k);
+    for (let i = 0, o = 0; i < out.length; i++, o += k) {
+      let lo = 0, hi = 0;
+      for (let j = Math.min(k, 4) - 1; j >= 0; j--) lo = lo * 256 + bytes[o + j];
+      for (let j = k - 1; j >= 4; j--) hi = hi * 256 + bytes[o + j];
+      out[i] = hi * 4294967296 + lo;
+    }
+    this.checkVec(out, what);
+    return out;
+  }
+}
+
+function sameLength(a: Float64Array, b: Float64Array, out: Float64Array, what: string): void {
+  if (a.length !== b.length || out.length !== a.length) {
+    throw new RangeError(`${what}: lengths differ (${a.length}, ${b.length}, out ${out.length})`);
+  }
+}
+
+/** The protocol's field F_p with p = `P`. */
+export const Fp: PrimeField = new PrimeField(P);

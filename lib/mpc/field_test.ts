@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { Fp, P, PrimeField } from "./field.ts";
+import { Prg } from "./prg.ts";
+
+const seed = (b: number) => new Uint8Array(16).fill(b);
+
+/** Edge values and random values of a field, for checks against BigInt. */
+function samples(F: PrimeField, n: number, prg: Prg): number[] {
+  const p = F.p;
+  const edges = [0, 1, 2, 3, p - 1, p - 2, F.half, F.half + 1, 2 ** 20, 2 ** 21 - 1, 2 ** 21, 2 ** 27, 2 ** 27 + 1];
+  if (p > 2 ** 40) edges.push(2 ** 40 - 1, 2 ** 40);
+  return [...edges.filter((x) => x < p), ...F.random(n, prg)];
+}
+
+for (const F of [Fp, new PrimeField(562949952847873), new PrimeField(2199023190017), new PrimeField(65537)]) {
+  Deno.test(`field p=${F.p}: mul/add/sub/neg agree with BigInt`, () => {
+    const prg = new Prg(seed(1));
+    const xs = samples(F, 3000, prg);
+    const ys = samples(F, 3000, prg).reverse();
+    const p = BigInt(F.p);
+    for (let i = 0; i < xs.length; i++) {
+      for (const [a, b] of [[xs[i], ys[i]], [xs[i], xs[i]], [xs[i], xs[(i * 7) % xs.length]]]) {
+        const A = BigInt(a), B = BigInt(b);
+        assert.equal(F.mul(a, b), Number(A * B % p), `mul ${a} ${b}`);
+        assert.equal(F.add(a, b), Number((A + B) % p));
+        assert.equal(F.sub(a, b), Number(((A - B) % p + p) % p));
+        assert.equal(F.neg(a), Number((p - A) % p));
+      }
+    }
+  });
+}
+
+Deno.test("field: reduce handles every safe integer, including negative ones", () => {
+  const prg = new Prg(seed(2));
+  const p = BigInt(P);
+  const words = prg.int32s(4000);
+  const values = [0, -1, 2 ** 53 - 1, -(2 ** 53 - 1), P, -P, 2 * P, P * 4095, -P * 4095 - 1];
+  for (let i = 0; i < words.length; i += 2) values.push(((words[i] & 0x1fffff) * 2 ** 32 + (words[i + 1] >>> 0)) * (i % 4 ? 1 : -1));
+  for (const x of values) {
+    const want = Number(((BigInt(x) % p) + p) % p);
+    assert.equal(Fp.reduce(x), want, `reduce ${x}`);
+  }
+});
+
+Deno.test("field: p is Delphi's 41-bit prime with 2^14 | p - 1 (BFV batching at N = 8192)", () => {
+  assert.equal(P, 15 * 2 ** 37 + 1);
+  assert.equal(Fp.bits, 41);
+  assert.equal((P - 1) % 16384, 0);
+  // Fermat witnesses (a full primality test is the caller's claim; this guards typos).
+  for (const a of [2, 3, 5, 7, 11]) assert.equal(Fp.pow(a, P - 1), 1);
+});
+
+Deno.test("field: pow and inv", () => {
+  const prg = new Prg(seed(3));
+  for (const a of Fp.random(50, prg)) {
+    if (a === 0) continue;
+    assert.equal(Fp.mul(a, Fp.inv(a)), 1);
+    assert.equal(Fp.pow(a, 3), Fp.mul(a, Fp.mul(a, a)));
+  }
+  assert.throws(() => Fp.inv(0), /no inverse/);
+});
+
+Deno.test("field: signed encoding round-trips and rejects out-of-range values", () => {
+  for (const x of [0, 1, -1, Fp.half, -Fp.half, 123456789, -987654321]) {
+    const e = Fp.fromSigned(x);
+    assert.ok(Fp.isElement(e));
+    assert.equal(Fp.toSigned(e), x);
+  }
+  assert.equal(Fp.toSigned(Fp.half + 1), -Fp.half);
+  assert.throws(() => Fp.fromSigned(Fp.half + 1), /not an integer/);
+  assert.throws(() => Fp.fromSigned(0.5), /not an integer/);
+  const v = Fp.fromSignedVec([-3, 0, 5]);
+  assert.deepEqual(Array.from(Fp.toSignedVec(v)), [-3, 0, 5]);
+});
+
+Deno.test("field: vector ops match scalar ops and check lengths", () => {
+  const prg = new Prg(seed(4));
+  const a = Fp.random(1000, prg), b = Fp.random(1000, prg);
+  const s = Fp.addVec(a, b), d = Fp.subVec(a, b), m = Fp.mulVec(a, b), n = Fp.negVec(a), k = Fp.scaleVec(a, b[0]);
+  for (let i = 0; i < a.length; i++) {
+    assert.equal(s[i], Fp.add(a[i], b[i]));
+    assert.equal(d[i], Fp.sub(a[i], b[i]));
+    assert.equal(m[i], Fp.mul(a[i], b[i]));
+    assert.equal(n[i], Fp.neg(a[i]));
+    assert.equal(k[i], Fp.mul(a[i], b[0]));
+  }
+  assert.throws(() => Fp.addVec(a, b.subarray(1)), /lengths differ/);
+});
+
+Deno.test("field: dot product is exact for long vectors of large elements", () => {
+  const prg = new Prg(seed(5));
+  for (const n of [0, 1, 2047, 2048, 2049, 10000]) {
+    const a = Fp.random(n, prg), b = Fp.random(n, prg);
+    if (n > 1) a[0] = b[0] = P - 1;
+    let want = 0n;
+    for (let i = 0; i < n; i++) want += BigInt(a[i]) * BigInt(b[i]);
+    assert.equal(Fp.dot(a, b), Number(want % BigInt(P)), `n = ${n}`);
+  }
+});
+
+Deno.test("field: bytes round-trip and reject non-elements", () => {
+  const prg = new Prg(seed(6));
+  const v = Fp.random(500, prg);
+  v[0] = P - 1;
+  v[1] = 0;
+  const bytes = Fp.toBytes(v);
+  assert.equal(bytes.length, 500 * 6);
+  assert.deepEqual(Fp.fromBytes(bytes, 500), v);
+  assert.throws(() => Fp.fromBytes(bytes, 499), /field elements/);
+  const bad = Fp.toBytes(new Float64Array([P - 1]));
+  bad[0] += 1; // p itself
+  assert.throws(() => Fp.fromBytes(bad), /not a field element/);
+  const F49 = new PrimeField(562949952847873);
+  const w = F49.random(100, prg);
+  assert.deepEqual(F49.fromBytes(F49.toBytes(w)), w);
+});
+
+Deno.test("field: checkVec names the bad entry; constructor rejects bad moduli", () => {
+  assert.throws(() => Fp.checkVec(new Float64Array([1, P]), "r"), /r\[1\] = 2061584302081/);
+  assert.throws(() => Fp.checkVec(new Float64Array([0.5])), /not a field element/);
+  assert.throws(() => new PrimeField(2 ** 50 + 1), /odd prime/);
+  assert.throws(() => new PrimeField(10), /odd prime/);
+});
