@@ -4,7 +4,16 @@
  * The wasm backend (XNNPACK, SIMD) is the fast one here; tfjs-node cannot be installed and there is
  * no GPU. It finds its .wasm binaries beside its own script in node_modules (emscripten's Node
  * path, which Deno takes because it defines `process.versions.node`), so no `setWasmPaths` is
- * needed. The project's training kernels ({@link registerTrainingKernels}) are registered on it.
+ * needed. The project's training kernels ({@link registerTrainingKernels}) are registered on it, so
+ * call {@link initBackend} rather than `tf.setBackend("wasm")`: without them conv training throws
+ * (no Conv2DBackpropFilter) or crawls.
+ *
+ * Threads stay off: tfjs treats Node-like runtimes as thread-less, and forcing its threaded build
+ * under Deno fails (its pthread workers are blob URLs, assign the read-only `location` global and
+ * rebuild the module from a Blob). Two training processes use the two cores instead.
+ *
+ * Importing only tfjs-core's Node bundle gives no chained ops: write `tf.add(x, y)`, not
+ * `x.add(y)`.
  *
  * @module
  */

@@ -13,7 +13,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelOverride } from "./override.ts";
 
-/** y = x * scale + shift per channel (last axis), with an optional fused ReLU. */
+/**
+ * y = x * scale + shift per channel (last axis), with an optional fused ReLU. Meant for use
+ * inside kernels and custom gradients: differentiating it directly on wasm would need the
+ * depthwise-convolution backprop kernels, which the wasm backend lacks.
+ */
 export function channelAffine(
   x: tf.Tensor,
   scale: tf.Tensor1D,

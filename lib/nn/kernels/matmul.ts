@@ -23,7 +23,11 @@ export const batchMatMulOverride: KernelOverride = {
       const flip = (t: tf.Tensor) => tf.transpose(t, t.rank === 2 ? [1, 0] : [0, 2, 1]);
       const a2 = transposeA ? flip(a) : a;
       const b2 = transposeB ? flip(b) : b;
-      return stock({ ...args, inputs: { a: a2, b: b2 }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.Tensor;
+      return stock({
+        ...args,
+        inputs: { a: a2, b: b2 },
+        attrs: { ...args.attrs, transposeA: false, transposeB: false },
+      }) as tf.Tensor;
     });
   },
 };

@@ -11,6 +11,7 @@ import { type KernelOverride, registerOverride } from "./override.ts";
 import { batchMatMulOverride } from "./matmul.ts";
 import { avgPoolGradOverride } from "./pooling.ts";
 import { meanOverride, sumOverride } from "./reduce.ts";
+import { unsortedSegmentSumOverride } from "./segment.ts";
 import { tileOverride } from "./tile.ts";
 import { fusedBatchNormOverride } from "./batch_norm.ts";
 
@@ -30,6 +31,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelOverride[] = [
   tileOverride,
   fusedBatchNormOverride,
   batchMatMulOverride,
+  unsortedSegmentSumOverride,
 ];
 
 /**
