@@ -15,8 +15,9 @@
  */
 
 import process from "node:process";
-import { cpus, loadavg } from "node:os";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { writeBenchmark } from "../lib/report/results.ts";
 import { P } from "../lib/mpc/field.ts";
 import { HalfGates } from "../lib/mpc/gc/garble.ts";
 import { ReluEvaluator, ReluGarbler } from "../lib/mpc/gc/protocol.ts";
@@ -150,14 +151,8 @@ export async function benchGc(opts: GcBenchOptions) {
 
   return {
     benchmark: "garbled-circuit ReLU (half-gates, free-XOR, IKNP correlated OT)",
-    date: new Date().toISOString(),
-    machine: {
-      cpu: cpus()[0]?.model ?? "unknown",
-      cores: cpus().length,
-      loadavgStart: load0,
-      loadavgEnd: loadavg(),
-    },
-    deno: Deno.version.deno,
+    // Machine, commit and date come from writeBenchmark; the load shows how shared the cores were.
+    loadavg: { start: load0, end: loadavg() },
     aesBackend: defaultAesBackend(),
     params: { n, chunk, repeats, shift, modulus: P },
     circuit: {
@@ -214,7 +209,7 @@ if (import.meta.main) {
   });
   const json = JSON.stringify(result, null, 2);
   console.log(json);
-  if (values.out !== "-") await Deno.writeTextFile(values.out!, json + "\n");
+  if (values.out !== "-") await writeBenchmark(values.out!, result);
   if (!result.correct) {
     console.error("bench_gc: protocol outputs did not match the reference");
     Deno.exit(1);

@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import process from "node:process";
 import { parseArgs } from "node:util";
+import { writeBenchmark } from "../lib/report/results.ts";
 import { type BackendName, initBackend } from "../lib/nn/backend.ts";
 import { batchNormTraining } from "../lib/nn/kernels/mod.ts";
 
@@ -199,7 +200,7 @@ async function main() {
     wasmHeapMiB: info.backend === "wasm" ? Math.round(wasmHeapBytes() / 2 ** 20) : 0,
   };
   console.log(JSON.stringify(result));
-  if (values.out) await Deno.writeTextFile(values.out, JSON.stringify(result, null, 2) + "\n");
+  if (values.out) await writeBenchmark(values.out, result);
 }
 
 if (import.meta.main) await main();

@@ -115,7 +115,9 @@ export class PrimeField {
 
   /** a^e mod p for an integer e >= 0. */
   pow(a: number, e: number): number {
-    if (!Number.isSafeInteger(e) || e < 0) throw new RangeError(`pow: exponent must be a safe integer >= 0, got ${e}`);
+    if (!Number.isSafeInteger(e) || e < 0) {
+      throw new RangeError(`pow: exponent must be a safe integer >= 0, got ${e}`);
+    }
     let result = 1 % this.p, base = a;
     while (e > 0) {
       if (e % 2 === 1) result = this.mul(result, base);
@@ -252,16 +254,17 @@ export class PrimeField {
   toBytes(v: Float64Array): Uint8Array {
     const k = this.bytesPerElement;
     const out = new Uint8Array(v.length * k);
+    const view = new DataView(out.buffer);
     for (let i = 0, o = 0; i < v.length; i++, o += k) {
-      let lo = v[i] % 4294967296, hi = (v[i] - lo) / 4294967296;
-      for (let j = 0; j < k; j++) {
-        if (j < 4) {
-          out[o + j] = lo & 0xff;
-          lo = Math.floor(lo / 256);
-        } else {
-          out[o + j] = hi & 0xff;
-          hi = Math.floor(hi / 256);
-        }
+      const x = v[i];
+      const hi = Math.floor(x / 4294967296), lo = x - hi * 4294967296;
+      if (k >= 4) {
+        view.setUint32(o, lo, true);
+        // k - 4 <= 3 high bytes (p < 2^50).
+        if (k >= 6) view.setUint16(o + 4, hi & 0xffff, true);
+        if (k === 5 || k === 7) view.setUint8(o + k - 1, hi >>> ((k - 5) * 8));
+      } else {
+        for (let j = 0; j < k; j++) out[o + j] = (lo >>> (8 * j)) & 0xff;
       }
     }
     return out;
@@ -276,13 +279,26 @@ export class PrimeField {
       );
     }
     const out = new Float64Array(bytes.length / k);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let bad = -1;
     for (let i = 0, o = 0; i < out.length; i++, o += k) {
-      let lo = 0, hi = 0;
-      for (let j = Math.min(k, 4) - 1; j >= 0; j--) lo = lo * 256 + bytes[o + j];
-      for (let j = k - 1; j >= 4; j--) hi = hi * 256 + bytes[o + j];
-      out[i] = hi * 4294967296 + lo;
+      let x: number;
+      if (k >= 4) {
+        let hi = k >= 6 ? view.getUint16(o + 4, true) : 0;
+        if (k === 5 || k === 7) hi += view.getUint8(o + k - 1) * 2 ** ((k - 5) * 8);
+        x = hi * 4294967296 + view.getUint32(o, true);
+      } else {
+        x = 0;
+        for (let j = k - 1; j >= 0; j--) x = x * 256 + bytes[o + j];
+      }
+      if (x >= this.p && bad < 0) bad = i;
+      out[i] = x;
     }
-    this.checkVec(out, what);
+    if (bad >= 0) {
+      throw new RangeError(
+        `${what}[${bad}] = ${out[bad]} is not a field element (an integer in [0, ${this.p}))`,
+      );
+    }
     return out;
   }
 }

@@ -7,7 +7,21 @@ const seed = (b: number) => new Uint8Array(16).fill(b);
 /** Edge values and random values of a field, for checks against BigInt. */
 function samples(F: PrimeField, n: number, prg: Prg): number[] {
   const p = F.p;
-  const edges = [0, 1, 2, 3, p - 1, p - 2, F.half, F.half + 1, 2 ** 20, 2 ** 21 - 1, 2 ** 21, 2 ** 27, 2 ** 27 + 1];
+  const edges = [
+    0,
+    1,
+    2,
+    3,
+    p - 1,
+    p - 2,
+    F.half,
+    F.half + 1,
+    2 ** 20,
+    2 ** 21 - 1,
+    2 ** 21,
+    2 ** 27,
+    2 ** 27 + 1,
+  ];
   if (p > 2 ** 40) edges.push(2 ** 40 - 1, 2 ** 40);
   return [...edges.filter((x) => x < p), ...F.random(n, prg)];
 }
@@ -35,7 +49,9 @@ Deno.test("field: reduce handles every safe integer, including negative ones", (
   const p = BigInt(P);
   const words = prg.int32s(4000);
   const values = [0, -1, 2 ** 53 - 1, -(2 ** 53 - 1), P, -P, 2 * P, P * 4095, -P * 4095 - 1];
-  for (let i = 0; i < words.length; i += 2) values.push(((words[i] & 0x1fffff) * 2 ** 32 + (words[i + 1] >>> 0)) * (i % 4 ? 1 : -1));
+  for (let i = 0; i < words.length; i += 2) {
+    values.push(((words[i] & 0x1fffff) * 2 ** 32 + (words[i + 1] >>> 0)) * (i % 4 ? 1 : -1));
+  }
   for (const x of values) {
     const want = Number(((BigInt(x) % p) + p) % p);
     assert.equal(Fp.reduce(x), want, `reduce ${x}`);
@@ -76,7 +92,11 @@ Deno.test("field: signed encoding round-trips and rejects out-of-range values", 
 Deno.test("field: vector ops match scalar ops and check lengths", () => {
   const prg = new Prg(seed(4));
   const a = Fp.random(1000, prg), b = Fp.random(1000, prg);
-  const s = Fp.addVec(a, b), d = Fp.subVec(a, b), m = Fp.mulVec(a, b), n = Fp.negVec(a), k = Fp.scaleVec(a, b[0]);
+  const s = Fp.addVec(a, b),
+    d = Fp.subVec(a, b),
+    m = Fp.mulVec(a, b),
+    n = Fp.negVec(a),
+    k = Fp.scaleVec(a, b[0]);
   for (let i = 0; i < a.length; i++) {
     assert.equal(s[i], Fp.add(a[i], b[i]));
     assert.equal(d[i], Fp.sub(a[i], b[i]));

@@ -41,7 +41,11 @@ function checkBits(bits: number, what: string, F: PrimeField): void {
  * Encodes reals as round(x * 2^fracBits) mod p. Throws naming the first value that is not
  * finite or whose encoding does not fit (|x| * 2^f > (p - 1) / 2).
  */
-export function encodeFixed(xs: ArrayLike<number>, fracBits = DEFAULT_FRAC_BITS, F: PrimeField = Fp): Float64Array {
+export function encodeFixed(
+  xs: ArrayLike<number>,
+  fracBits = DEFAULT_FRAC_BITS,
+  F: PrimeField = Fp,
+): Float64Array {
   checkBits(fracBits, "encodeFixed", F);
   const scale = 2 ** fracBits;
   const out = new Float64Array(xs.length);
@@ -85,7 +89,12 @@ export function truncate(v: Float64Array, bits: number, F: PrimeField = Fp): Flo
  * floor(s / 2^k), the client -floor((p - c) / 2^k). Together they give floor(X / 2^k) + {0, 1}
  * except with probability about |X| / p.
  */
-export function truncateShare(share: Float64Array, bits: number, party: Party, F: PrimeField = Fp): Float64Array {
+export function truncateShare(
+  share: Float64Array,
+  bits: number,
+  party: Party,
+  F: PrimeField = Fp,
+): Float64Array {
   checkBits(bits, "truncateShare", F);
   const scale = 2 ** bits, p = F.p;
   const out = new Float64Array(share.length);

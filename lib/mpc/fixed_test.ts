@@ -45,7 +45,9 @@ Deno.test("fixed: product of encodings truncated by f decodes to the real produc
   const got = decodeFixed(t, f);
   for (let i = 0; i < a.length; i++) {
     // Input rounding (|a|, |b| <= 10 at 2^-9 each) plus one ulp of truncation.
-    assert.ok(Math.abs(got[i] - a[i] * b[i]) <= (Math.abs(a[i]) + Math.abs(b[i])) * 2 ** -9 + 2 ** -8 + 2 ** -18);
+    assert.ok(
+      Math.abs(got[i] - a[i] * b[i]) <= (Math.abs(a[i]) + Math.abs(b[i])) * 2 ** -9 + 2 ** -8 + 2 ** -18,
+    );
   }
 });
 

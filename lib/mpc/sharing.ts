@@ -32,7 +32,9 @@ export function share(x: Float64Array, prg: Prg, F: PrimeField = Fp): Shares {
 /** x = server + client (mod p); checks lengths and that both are field vectors. */
 export function reconstruct(server: Float64Array, client: Float64Array, F: PrimeField = Fp): Float64Array {
   if (server.length !== client.length) {
-    throw new RangeError(`reconstruct: share lengths differ (server ${server.length}, client ${client.length})`);
+    throw new RangeError(
+      `reconstruct: share lengths differ (server ${server.length}, client ${client.length})`,
+    );
   }
   F.checkVec(server, "reconstruct: server share");
   F.checkVec(client, "reconstruct: client share");

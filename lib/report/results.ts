@@ -52,3 +52,22 @@ export async function readResult<T>(name: string, options: ResultOptions = {}): 
   }
   return file as ResultFile<T>;
 }
+
+/** Provenance of benchmark files: they are not profile-driven experiments. */
+export const BENCHMARK_RUN: RunInfo = { profile: "benchmark", seed: 0, dataset: null };
+
+/**
+ * Writes a benchmark's measurements to `path` (e.g. results/bench_train.json) with the
+ * measurements at the top level, the layout the benchmark issues prescribe
+ * (`{"cnn7": {...}, "machine": ..., "commit": ...}`), plus the full provenance block under `meta`.
+ */
+export async function writeBenchmark(
+  path: string,
+  measurements: Record<string, unknown>,
+  run: RunInfo = BENCHMARK_RUN,
+): Promise<string> {
+  const meta = await resultMeta(run);
+  const file = { ...measurements, machine: meta.machine, commit: meta.commit, meta };
+  await writeTextAtomic(path, JSON.stringify(file, null, 2) + "\n");
+  return path;
+}

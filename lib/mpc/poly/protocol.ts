@@ -1,0 +1,412 @@
+/**
+ * Polynomial activations on Delphi's shares, degree 3 in one online round trip, with the
+ * server's per-element coefficients kept private.
+ *
+ * Layout (as for the garbled ReLU): before, the server holds s and the client c (known offline)
+ * with s + c = y (mod p); after, the server holds z = poly(y) - r' (mod p) for the client's
+ * next-layer mask r' (known offline to the client, its share).
+ *
+ * Algebra, in Z_{pq} (ring.ts), with x the lifted input and a = a_s + a_c a random value
+ * shared between the parties: opening e = x - a gives
+ *
+ *   X = sum_k C_k (e + a)^k = poly_C(e) + sum_{m<d} e^m H_m,
+ *   H_m = sum_{j>=1} binom(j + m, j) C_{j+m} a^j    (H_0 = poly_C(a) - C_0, H_{d-1} = d C_d a).
+ *
+ * Offline (HE, he/affine.ts, once mod p and once mod q): the client sends Enc(a_c^i),
+ * i = 1..d; H_m is an affine function of those with coefficients lambda_{m,i} built from
+ * C_k and a_s (server-private), so the client receives H_m - sigma_m and the server keeps
+ * sigma_m. The client also sends delta = x_c - a_c (uniform: a_c is fresh), where x_c is its
+ * lifted input share, known offline.
+ * Online: server -> client `poly.open`: e_s = x_s - a_s (uniform); both compute
+ * e = e_s + delta. Client -> server `poly.masked`: sum_m e^m (H_m - sigma_m) - R, where R
+ * masks X and encodes the re-masking (below). The server adds poly_C(e) + sum_m e^m sigma_m
+ * (one Horner pass over D_m = C_m + sigma_m) and holds z = X - R mod pq. 12 bytes per element
+ * each way; the client learns only uniform values, the server only X - R with R uniform over a
+ * range of ~2^81 values (statistical distance |X| / 2^81 from independent of X).
+ *
+ * Truncation and return to F_p: R = 2^k (r' + p j) + rho with rho < 2^k, j < floor(q / 2^k),
+ * k = T - outFracBits. Then X = z - pq + R as integers (unless X falls in a window of size
+ * |X|), so floor(X / 2^k) = floor((z - pq) / 2^k) + carry + r' + p j: the server's
+ * floor((z - pq) / 2^k) + 1 mod p (ring.ts `truncateToField`) is floor(X / 2^k) - r' + {0, 1}.
+ *
+ * Degree 0: the client sends r' offline (the output is a constant the server knows, so the mask
+ * protects nothing) and the server holds round(c_0 2^out) - r'.
+ *
+ * `{ insecureTrustedDealer: true }` replaces the HE step by sending the client's a_c powers in
+ * the clear (the server then knows a and so y): a simulation of a trusted dealer for timing the
+ * online phase only. It logs a warning and is never the default.
+ *
+ * @module
+ */
+
+import type { Channel } from "../channel.ts";
+import { Fp, type PrimeField } from "../field.ts";
+import type { Prg } from "../prg.ts";
+import { affineClient, affineServer } from "../he/affine.ts";
+import type { HeContext, HeKeys } from "../he/seal.ts";
+import {
+  binomial,
+  checkCoefficients,
+  coefficientInteger,
+  type PolyLayout,
+  type ResolvedPolyLayout,
+  resolvePolyLayout,
+} from "./layout.ts";
+import {
+  Fq,
+  getResidueP,
+  getResidueQ,
+  liftClient,
+  liftServer,
+  putResidue,
+  Q,
+  residueMessage,
+  residueMessageView,
+  residueOfBig,
+  type Residues,
+  residuesFromBytes,
+  residuesOf,
+  residuesToBytes,
+  truncateToField,
+  zeroResidues,
+} from "./ring.ts";
+
+/** Offline: the client's delta = x_c - a_c. */
+export const DELTA_KIND = "poly.delta";
+/** Offline, degree 0: the client's next-layer mask. */
+export const MASK_KIND = "poly.mask";
+/** Online: the server's e_s = x_s - a_s. */
+export const OPEN_KIND = "poly.open";
+/** Online: the client's masked combination. */
+export const MASKED_KIND = "poly.masked";
+/** Offline, insecure dealer mode only: the client's a_c powers in the clear. */
+export const DEALER_POWERS_KIND = "poly.insecure-dealer.powers";
+/** Offline, insecure dealer mode only: the masked affine maps in the clear. */
+export const DEALER_ANSWER_KIND = "poly.insecure-dealer.answer";
+
+/** Protocol options. */
+export interface PolyOptions {
+  /**
+   * INSECURE simulation: skip HE and reveal the client's correlation shares to the server.
+   * For measuring the online phase only; logs a warning. Default false.
+   */
+  readonly insecureTrustedDealer?: boolean;
+}
+
+/** The client's BFV keys for both moduli of Z_{pq}. */
+export interface PolyClientKeys {
+  readonly p: HeKeys;
+  readonly q: HeKeys;
+}
+
+/** The server's BFV contexts for both moduli. */
+export interface PolyServerHe {
+  readonly p: HeContext;
+  readonly q: HeContext;
+}
+
+/** What the server keeps from the offline phase. */
+export interface PolyServerState {
+  readonly layout: ResolvedPolyLayout;
+  readonly n: number;
+  /** a_s. */
+  readonly a: Residues;
+  /** delta from the client. */
+  readonly delta: Residues;
+  /** D_m = C_m + sigma_m (m < d), D_d = C_d. */
+  readonly horner: Residues[];
+  /** Degree 0: constant - r'. */
+  readonly constantShare?: Float64Array;
+}
+
+/** What the client keeps from the offline phase. */
+export interface PolyClientState {
+  readonly layout: ResolvedPolyLayout;
+  readonly n: number;
+  readonly delta: Residues;
+  /** H_m - sigma_m, m < d. */
+  readonly h: Residues[];
+  /** R. */
+  readonly r: Residues;
+}
+
+function warnInsecure(options: PolyOptions): boolean {
+  if (!options.insecureTrustedDealer) return false;
+  console.warn(
+    "poly: INSECURE trusted-dealer simulation: correlation shares are sent in the clear " +
+      "(the server can learn the client's activations); use only to time the online phase",
+  );
+  return true;
+}
+
+/** x^i for i = 1..d, elementwise in F. */
+function powers(F: PrimeField, x: Float64Array, d: number): Float64Array[] {
+  const out = [x];
+  for (let i = 2; i <= d; i++) out.push(F.mulVec(out[i - 2], x));
+  return out;
+}
+
+/** Integer coefficients C_k as residues, [k] per element. */
+function encodeCoefficients(
+  l: ResolvedPolyLayout,
+  coefficients: readonly ArrayLike<number>[],
+  n: number,
+): Residues[] {
+  return coefficients.map((cs, k) => {
+    const r = zeroResidues(n);
+    for (let i = 0; i < n; i++) {
+      const big = coefficientInteger(l, k, cs[i]);
+      if (big > -(2n ** 52n) && big < 2n ** 52n) {
+        r.p[i] = Fp.reduce(Number(big));
+        r.q[i] = Fq.reduce(Number(big));
+      } else [r.p[i], r.q[i]] = residueOfBig(big);
+    }
+    return r;
+  });
+}
+
+/**
+ * lambda[m][i] (m < d, i = 0..d) in field F from C (per power) and a_s:
+ * lambda_{m,i} = sum_{j >= max(1, i)}^{d - m} binom(j + m, j) binom(j, i) C_{j+m} a_s^(j - i),
+ * null (a public zero) for i > d - m.
+ */
+function affineCoefficients(
+  F: PrimeField,
+  d: number,
+  c: Float64Array[],
+  a: Float64Array,
+): (Float64Array | null)[][] {
+  const n = a.length;
+  const aPow = [new Float64Array(n).fill(1), ...powers(F, a, d)];
+  const lambda: (Float64Array | null)[][] = [];
+  for (let m = 0; m < d; m++) {
+    const row: (Float64Array | null)[] = [];
+    for (let i = 0; i <= d; i++) {
+      if (i > d - m) {
+        row.push(null);
+        continue;
+      }
+      const v = new Float64Array(n);
+      for (let j = Math.max(1, i); j <= d - m; j++) {
+        const w = F.reduce(binomial(j + m, j) * binomial(j, i));
+        const cj = c[j + m], ap = aPow[j - i];
+        for (let e = 0; e < n; e++) v[e] = F.add(v[e], F.mul(F.mul(w, cj[e]), ap[e]));
+      }
+      row.push(v);
+    }
+    lambda.push(row);
+  }
+  return lambda;
+}
+
+/** Insecure dealer: the affine maps computed by the server on powers sent in the clear. */
+async function dealerClient(ch: Channel, F: PrimeField, inputs: Float64Array[], outputs: number, n: number) {
+  await ch.send(DEALER_POWERS_KIND, F.toBytes(concat(inputs)));
+  const flat = F.fromBytes(await ch.recv(DEALER_ANSWER_KIND), outputs * n, DEALER_ANSWER_KIND);
+  return Array.from({ length: outputs }, (_, m) => flat.slice(m * n, (m + 1) * n));
+}
+
+async function dealerServer(
+  ch: Channel,
+  F: PrimeField,
+  lambda: (Float64Array | null)[][],
+  sigma: Float64Array[],
+  n: number,
+) {
+  const d = lambda[0].length - 1;
+  const flat = F.fromBytes(await ch.recv(DEALER_POWERS_KIND), d * n, DEALER_POWERS_KIND);
+  const out = lambda.map((row, m) => {
+    const v = F.subVec(row[0]!, sigma[m]);
+    for (let i = 1; i <= d; i++) {
+      const li = row[i];
+      if (!li) continue;
+      for (let e = 0; e < n; e++) v[e] = F.add(v[e], F.mul(li[e], flat[(i - 1) * n + e]));
+    }
+    return v;
+  });
+  await ch.send(DEALER_ANSWER_KIND, F.toBytes(concat(out)));
+}
+
+function concat(vs: Float64Array[]): Float64Array {
+  const out = new Float64Array(vs.reduce((s, v) => s + v.length, 0));
+  let o = 0;
+  for (const v of vs) out.set(v, o), o += v.length;
+  return out;
+}
+
+/**
+ * Server, offline, for n elements with per-element real coefficients `coefficients[k][i]`
+ * (k = 0..degree; see layout.ts `perChannel`). `he` may be null only in insecure dealer mode.
+ */
+export async function polyOfflineServer(
+  ch: Channel,
+  he: PolyServerHe | null,
+  layout: PolyLayout,
+  coefficients: readonly ArrayLike<number>[],
+  prg: Prg,
+  options: PolyOptions = {},
+): Promise<PolyServerState> {
+  const l = resolvePolyLayout(layout);
+  const n = coefficients[0]?.length ?? 0;
+  checkCoefficients(l, coefficients, n);
+  const c = encodeCoefficients(l, coefficients, n);
+  if (l.degree === 0) {
+    const mask = Fp.fromBytes(await ch.recv(MASK_KIND), n, MASK_KIND);
+    return {
+      layout: l,
+      n,
+      a: zeroResidues(0),
+      delta: zeroResidues(0),
+      horner: [],
+      constantShare: Fp.subVec(c[0].p, mask),
+    };
+  }
+  const insecure = warnInsecure(options);
+  if (!insecure && !he) {
+    throw new Error("polyOfflineServer: HE contexts are required unless insecureTrustedDealer is set");
+  }
+  const d = l.degree;
+  const a = { p: Fp.random(n, prg), q: Fq.random(n, prg) };
+  const sigma = {
+    p: Array.from({ length: d }, () => Fp.random(n, prg)),
+    q: Array.from({ length: d }, () => Fq.random(n, prg)),
+  };
+  for (const [F, key] of [[Fp, "p"], [Fq, "q"]] as const) {
+    const lambda = affineCoefficients(F, d, c.map((r) => r[key]), a[key]);
+    if (insecure) await dealerServer(ch, F, lambda, sigma[key], n);
+    else await affineServer(ch, he![key], lambda, sigma[key], prg);
+  }
+  const delta = residuesFromBytes(await ch.recv(DELTA_KIND), n, DELTA_KIND);
+  const horner = c.map((ck, m) =>
+    m < d ? { p: Fp.addVec(ck.p, sigma.p[m]), q: Fq.addVec(ck.q, sigma.q[m]) } : ck
+  );
+  return { layout: l, n, a, delta, horner };
+}
+
+/**
+ * Client, offline: `c` is its F_p share of the input (inFracBits), `nextMask` its next-layer
+ * mask r' (its share of the output). `keys` may be null only in insecure dealer mode.
+ */
+export async function polyOfflineClient(
+  ch: Channel,
+  keys: PolyClientKeys | null,
+  layout: PolyLayout,
+  c: Float64Array,
+  nextMask: Float64Array,
+  prg: Prg,
+  options: PolyOptions = {},
+): Promise<PolyClientState> {
+  const l = resolvePolyLayout(layout);
+  const n = c.length;
+  if (nextMask.length !== n) {
+    throw new RangeError(`polyOfflineClient: mask has ${nextMask.length} elements, input ${n}`);
+  }
+  Fp.checkVec(c, "poly input share");
+  Fp.checkVec(nextMask, "poly next-layer mask");
+  if (l.degree === 0) {
+    await ch.send(MASK_KIND, Fp.toBytes(nextMask));
+    return { layout: l, n, delta: zeroResidues(0), h: [], r: zeroResidues(0) };
+  }
+  const insecure = warnInsecure(options);
+  if (!insecure && !keys) {
+    throw new Error("polyOfflineClient: HE keys are required unless insecureTrustedDealer is set");
+  }
+  const d = l.degree;
+  const a = { p: Fp.random(n, prg), q: Fq.random(n, prg) };
+  const hp = insecure
+    ? await dealerClient(ch, Fp, powers(Fp, a.p, d), d, n)
+    : await affineClient(ch, keys!.p, powers(Fp, a.p, d), d, prg);
+  const hq = insecure
+    ? await dealerClient(ch, Fq, powers(Fq, a.q, d), d, n)
+    : await affineClient(ch, keys!.q, powers(Fq, a.q, d), d, prg);
+  const x = residuesOf(Array.from(c, (v) => liftClient(v, l.inShift)));
+  const delta = { p: Fp.subVec(x.p, a.p), q: Fq.subVec(x.q, a.q) };
+  await ch.send(DELTA_KIND, residuesToBytes(delta));
+  return {
+    layout: l,
+    n,
+    delta,
+    h: hp.map((v, m) => ({ p: v, q: hq[m] })),
+    r: remask(nextMask, l.outShift, prg),
+  };
+}
+
+/** R = 2^k (r' + p j) + rho as residues, rho < 2^k and j < floor(q / 2^k) uniform. */
+function remask(nextMask: Float64Array, k: number, prg: Prg): Residues {
+  const n = nextMask.length;
+  const rho = prg.fieldElements(n, 2 ** k);
+  const jMax = Math.floor(Q / 2 ** k);
+  const j = jMax > 1 ? prg.fieldElements(n, jMax) : new Float64Array(n);
+  const twoKp = Fp.reduce(2 ** k), twoKq = Fq.reduce(2 ** k), pModQ = Fp.p % Q;
+  const out = zeroResidues(n);
+  for (let i = 0; i < n; i++) {
+    out.p[i] = Fp.add(Fp.mul(twoKp, nextMask[i]), Fp.reduce(rho[i]));
+    out.q[i] = Fq.add(Fq.mul(twoKq, Fq.add(nextMask[i], Fq.mul(pModQ, j[i]))), Fq.reduce(rho[i]));
+  }
+  return out;
+}
+
+/** Server, online: sends e_s for its input share `s` (F_p, inFracBits) and returns z = poly(y) - r'. */
+export async function polyOnlineServer(
+  ch: Channel,
+  state: PolyServerState,
+  s: Float64Array,
+): Promise<Float64Array> {
+  const { layout: l, n } = state;
+  if (s.length !== n) {
+    throw new RangeError(`polyOnlineServer: share has ${s.length} elements, offline prepared ${n}`);
+  }
+  if (l.degree === 0) return state.constantShare!.slice();
+  // One fused pass per message: lift, subtract a_s, serialise (the hot path of the online phase).
+  const p = Fp.p;
+  const ap = state.a.p, aq = state.a.q, dp = state.delta.p, dq = state.delta.q;
+  const ep = new Float64Array(n), eq = new Float64Array(n);
+  const open = residueMessage(n);
+  for (let i = 0; i < n; i++) {
+    const x = liftServer(s[i], l.inShift);
+    let u = x - ap[i], w = x - aq[i];
+    if (u < 0) u += p;
+    if (w < 0) w += Q;
+    putResidue(open.view, n, i, u, w);
+    // e = e_s + delta, needed after the answer.
+    u += dp[i], w += dq[i];
+    ep[i] = u >= p ? u - p : u;
+    eq[i] = w >= Q ? w - Q : w;
+  }
+  await ch.send(OPEN_KIND, open.bytes);
+  const masked = residueMessageView(await ch.recv(MASKED_KIND), n, MASKED_KIND);
+  const hp = state.horner.map((r) => r.p), hq = state.horner.map((r) => r.q), top = hp.length - 1;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const e1 = ep[i], e2 = eq[i];
+    let zp = hp[top][i], zq = hq[top][i];
+    for (let m = top - 1; m >= 0; m--) {
+      zp = Fp.add(Fp.mul(zp, e1), hp[m][i]);
+      zq = Fq.add(Fq.mul(zq, e2), hq[m][i]);
+    }
+    zp = Fp.add(zp, getResidueP(masked, i));
+    zq = Fq.add(zq, getResidueQ(masked, n, i));
+    out[i] = Fp.add(truncateToField(zp, zq, l.outShift), 1);
+  }
+  return out;
+}
+
+/** Client, online: answers the server's opening; its output share is its next-layer mask. */
+export async function polyOnlineClient(ch: Channel, state: PolyClientState): Promise<void> {
+  const { layout: l, n } = state;
+  if (l.degree === 0) return;
+  const open = residueMessageView(await ch.recv(OPEN_KIND), n, OPEN_KIND);
+  const hp = state.h.map((r) => r.p), hq = state.h.map((r) => r.q), top = hp.length - 1;
+  const dp = state.delta.p, dq = state.delta.q, rp = state.r.p, rq = state.r.q;
+  const masked = residueMessage(n);
+  for (let i = 0; i < n; i++) {
+    const e1 = Fp.add(getResidueP(open, i), dp[i]), e2 = Fq.add(getResidueQ(open, n, i), dq[i]);
+    let zp = hp[top][i], zq = hq[top][i];
+    for (let m = top - 1; m >= 0; m--) {
+      zp = Fp.add(Fp.mul(zp, e1), hp[m][i]);
+      zq = Fq.add(Fq.mul(zq, e2), hq[m][i]);
+    }
+    putResidue(masked.view, n, i, Fp.sub(zp, rp[i]), Fq.sub(zq, rq[i]));
+  }
+  await ch.send(MASKED_KIND, masked.bytes);
+}

@@ -1,0 +1,225 @@
+/**
+ * Benchmark of the Delphi algebra: field multiply, HE linear layers of CNN-7 (offline time,
+ * bytes, packing; online plaintext time) and polynomial activations (offline HE and online
+ * per element). Prints JSON and writes it to results/.
+ *
+ * Both parties run in this one process over an in-memory channel, so "offline ms" is the sum of
+ * the client's and the server's work (one thread). Online polynomial times are also measured
+ * per party by replaying recorded messages. Every time is the minimum over `--reps` runs (the
+ * machine is shared; minima are the least noisy estimate of the work itself).
+ *
+ * Usage: deno run -A tools/bench_he.ts [--reps 3] [--poly-n 65536] [--skip-linear]
+ *   [--out results/bench_he.json]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { cnn7 } from "../lib/nn/architectures.ts";
+import { inferShapes, type Shape } from "../lib/nn/graph.ts";
+import type { Channel, Phase } from "../lib/mpc/channel.ts";
+import { Fp } from "../lib/mpc/field.ts";
+import { encodeFixed } from "../lib/mpc/fixed.ts";
+import { Prg } from "../lib/mpc/prg.ts";
+import { share } from "../lib/mpc/sharing.ts";
+import { memoryChannelPair } from "../lib/mpc/transport.ts";
+import { hasWeights, type LinearLayer, type LinearOp, outputShape, shapeSize } from "../lib/mpc/he/layer.ts";
+import {
+  layerPacking,
+  linearOfflineClient,
+  linearOfflineServer,
+  linearOnlineServer,
+} from "../lib/mpc/he/linear.ts";
+import { heContext, heKeys } from "../lib/mpc/he/seal.ts";
+import type { PolyDegree } from "../lib/mpc/poly/layout.ts";
+import {
+  polyOfflineClient,
+  polyOfflineServer,
+  polyOnlineClient,
+  polyOnlineServer,
+} from "../lib/mpc/poly/protocol.ts";
+import { Q } from "../lib/mpc/poly/ring.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    reps: { type: "string", default: "3" },
+    "poly-n": { type: "string", default: "65536" },
+    "skip-linear": { type: "boolean", default: false },
+    out: { type: "string", default: "results/bench_he.json" },
+  },
+});
+const reps = Number(args.reps), polyN = Number(args["poly-n"]);
+const prg = new Prg();
+
+async function minTime(runs: number, f: () => Promise<unknown> | unknown): Promise<number> {
+  let best = Infinity;
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    await f();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+/** Records what a channel receives, then replays it: times one party's online work alone. */
+class Replay implements Channel {
+  readonly log: [string, Uint8Array][] = [];
+  #pos = 0;
+  constructor(private readonly inner?: Channel) {}
+  async send(kind: string, payload: Uint8Array) {
+    await this.inner?.send(kind, payload);
+  }
+  async recv(kind: string) {
+    if (this.inner) {
+      const v = await this.inner.recv(kind);
+      this.log.push([kind, v]);
+      return v;
+    }
+    const [k, v] = this.log[this.#pos++ % this.log.length];
+    if (k !== kind) throw new Error(`replay: expected ${kind}, recorded ${k}`);
+    return v;
+  }
+  setPhase(_phase: Phase) {}
+  replay(): Replay {
+    const r = new Replay();
+    r.log.push(...this.log);
+    return r;
+  }
+}
+
+async function benchField() {
+  const n = 1 << 20;
+  const a = Fp.random(n, prg), b = Fp.random(n, prg), c = new Float64Array(n);
+  const ms = await minTime(5, () => Fp.mulVec(a, b, c));
+  return { mulNs: (ms * 1e6) / n };
+}
+
+async function benchLinear() {
+  const graph = cnn7();
+  const shapes = inferShapes(graph);
+  const he = await heContext();
+  const keys = heKeys(he);
+  const layers: Record<string, unknown>[] = [];
+  let offlineTotal = 0, onlineTotal = 0, bytesTotal = 0;
+  for (const op of graph.ops) {
+    if (op.kind !== "conv" && op.kind !== "dense" && op.kind !== "avgpool") continue;
+    const layer: LinearLayer = { op: op as LinearOp, inputShape: shapes.get(op.inputs[0]) as Shape };
+    const n = shapeSize(layer.inputShape);
+    const out = shapeSize(outputShape(layer));
+    const weights = hasWeights(layer)
+      ? {
+        kernel: Fp.fromSignedVec(Array.from(prg.int32s(kernelSize(layer)), (v) => v % 128)),
+        bias: Fp.random(outputShape(layer)[2], prg),
+      }
+      : undefined;
+    const r = Fp.random(n, prg), x = Fp.random(n, prg);
+    let bytes = { sent: 0, received: 0 };
+    let u: Float64Array = new Float64Array(out);
+    const offlineMs = await minTime(reps, async () => {
+      const [cch, sch] = memoryChannelPair();
+      [, u] = await Promise.all([
+        linearOfflineClient(cch, keys, layer, r),
+        linearOfflineServer(sch, he, layer, weights, prg),
+      ]);
+      const t = cch.stats().total;
+      bytes = { sent: t.bytesSent, received: t.bytesReceived };
+      cch.close();
+      sch.close();
+    });
+    const onlineMs = await minTime(reps, () => linearOnlineServer(layer, weights, x, u));
+    const pk = hasWeights(layer) ? layerPacking(layer, he.degree) : undefined;
+    layers.push({
+      id: op.id,
+      kind: op.kind,
+      input: layer.inputShape,
+      output: outputShape(layer),
+      offlineMs,
+      onlineMs,
+      clientSentBytes: bytes.sent,
+      clientReceivedBytes: bytes.received,
+      packing: pk && {
+        tileRows: pk.tileRows,
+        channelsPerBlock: pk.channelsPerBlock,
+        outputsPerPoly: pk.outputsPerPoly,
+        inputCiphertexts: pk.inputPolys,
+        outputCiphertexts: pk.outputPolys,
+        products: pk.products,
+      },
+    });
+    offlineTotal += offlineMs, onlineTotal += onlineMs, bytesTotal += bytes.sent + bytes.received;
+    console.error(`linear ${op.id}: offline ${offlineMs.toFixed(0)} ms, online ${onlineMs.toFixed(1)} ms`);
+  }
+  return { layers, total: { offlineMs: offlineTotal, onlineMs: onlineTotal, offlineBytes: bytesTotal } };
+}
+
+function kernelSize(layer: LinearLayer): number {
+  const op = layer.op;
+  if (op.kind === "conv") return op.kernel * op.kernel * layer.inputShape[2] * op.filters;
+  if (op.kind === "dense") return shapeSize(layer.inputShape) * op.units;
+  return 0;
+}
+
+async function benchPoly(degree: PolyDegree, n: number) {
+  const layout = { degree, inFracBits: 16, outFracBits: 8 };
+  const ys = Array.from({ length: n }, (_, i) => 4 * Math.sin(i));
+  const { server: s, client: c } = share(encodeFixed(ys, 16), prg);
+  const mask = Fp.random(n, prg);
+  const coeffs = Array.from({ length: degree + 1 }, (_, k) => new Float64Array(n).fill(0.5 / (k + 1)));
+  const [hp, hq] = await Promise.all([heContext(Fp.p), heContext(Q)]);
+  const keys = { p: heKeys(hp), q: heKeys(hq) }, he = { p: hp, q: hq };
+  let states: [Awaited<ReturnType<typeof polyOfflineClient>>, Awaited<ReturnType<typeof polyOfflineServer>>];
+  let offlineBytes = 0;
+  const offlineMs = await minTime(1, async () => {
+    const [cch, sch] = memoryChannelPair();
+    states = await Promise.all([
+      polyOfflineClient(cch, keys, layout, c, mask, prg),
+      polyOfflineServer(sch, he, layout, coeffs, prg),
+    ]);
+    const t = cch.stats().total;
+    offlineBytes = t.bytesSent + t.bytesReceived;
+    cch.close();
+    sch.close();
+  });
+  const [cs, ss] = states!;
+  // Record one online exchange, then time each party alone on replayed messages.
+  const [cch, sch] = memoryChannelPair();
+  const cRec = new Replay(cch), sRec = new Replay(sch);
+  let onlineBytes = 0;
+  await Promise.all([polyOnlineClient(cRec, cs), polyOnlineServer(sRec, ss, s)]);
+  const t = cch.stats().total;
+  onlineBytes = t.bytesSent + t.bytesReceived;
+  const bothMs = await minTime(
+    reps,
+    () => Promise.all([polyOnlineClient(cch, cs), polyOnlineServer(sch, ss, s)]),
+  );
+  cch.close();
+  sch.close();
+  const serverMs = await minTime(reps, () => polyOnlineServer(sRec.replay(), ss, s));
+  const clientMs = await minTime(reps, () => polyOnlineClient(cRec.replay(), cs));
+  const perElement = (ms: number) => (ms * 1000) / n;
+  return {
+    degree,
+    elements: n,
+    offlineUsPerElement: perElement(offlineMs),
+    offlineBytesPerElement: offlineBytes / n,
+    onlineUsPerElement: perElement(bothMs),
+    onlineServerUsPerElement: perElement(serverMs),
+    onlineClientUsPerElement: perElement(clientMs),
+    onlineBytesPerElement: onlineBytes / n,
+  };
+}
+
+const result = {
+  machine:
+    `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores (shared; times are minima)`,
+  date: new Date().toISOString(),
+  field: await benchField(),
+  linear: args["skip-linear"] ? null : await benchLinear(),
+  poly: [await benchPoly(2, polyN), await benchPoly(3, polyN)],
+};
+const json = JSON.stringify(result, null, 2);
+console.log(json);
+if (args.out) {
+  await Deno.mkdir(args.out.replace(/\/[^/]*$/, ""), { recursive: true }).catch(() => {});
+  await Deno.writeTextFile(args.out, json + "\n");
+}
