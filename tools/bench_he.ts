@@ -15,6 +15,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { writeBenchmark } from "../lib/report/results.ts";
 import { cnn7 } from "../lib/nn/architectures.ts";
 import { inferShapes, type Shape } from "../lib/nn/graph.ts";
 import type { Channel, Phase } from "../lib/mpc/channel.ts";
@@ -210,16 +211,12 @@ async function benchPoly(degree: PolyDegree, n: number) {
 }
 
 const result = {
-  machine:
-    `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores (shared; times are minima)`,
-  date: new Date().toISOString(),
+  // Machine, commit and date come from writeBenchmark.
+  timing: "minima over repetitions (the cores may be shared)",
   field: await benchField(),
   linear: args["skip-linear"] ? null : await benchLinear(),
   poly: [await benchPoly(2, polyN), await benchPoly(3, polyN)],
 };
 const json = JSON.stringify(result, null, 2);
 console.log(json);
-if (args.out) {
-  await Deno.mkdir(args.out.replace(/\/[^/]*$/, ""), { recursive: true }).catch(() => {});
-  await Deno.writeTextFile(args.out, json + "\n");
-}
+if (args.out) await writeBenchmark(args.out, result);
