@@ -70,8 +70,8 @@ function trainSection(bench: Json | undefined, model: Json | undefined): string 
     parts.push(
       table(["model (batch 64, wasm + SIMD)", "workers", "train img/s", "inference img/s"], rows),
       `Target on these 2 cores: CNN-7 training ≥ 130 img/s, masked overhead ≤ 20%. ` +
-        (bench.masked_overhead !== undefined ? `Measured masked overhead: ${fmt(bench.masked_overhead * 100)}%. ` : "") +
-        (bench.speedup_2_workers !== undefined ? `Two workers vs one: ×${fmt(bench.speedup_2_workers, 2)}. ` : "") +
+        `Measured: masked overhead ${fmt(bench.summary?.masked_train_overhead * 100)}%, ` +
+        `two workers vs one ×${fmt(bench.summary?.cnn7_speedup_2_vs_1_workers, 2)}. ` +
         `From \`results/bench_train.json\`; ${provenance(bench)}`,
     );
   } else parts.push("`results/bench_train.json` is not there yet: run `tools/deno task bench:train`.");

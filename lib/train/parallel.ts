@@ -1,0 +1,226 @@
+/**
+ * Data-parallel training over Deno Workers, each with its own tfjs instance (on this machine:
+ * one wasm module per core).
+ *
+ * Scheme (synchronous data parallelism with replicated optimisers): every worker holds the same
+ * weights and momentum. Per step the main thread splits the batch into contiguous slices, each
+ * worker returns the gradient of its slice's mean loss and its batch-norm moving statistics, the
+ * main thread averages both (weighted by slice size, in a fixed order), and posts the average to
+ * every worker, which applies the same momentum-SGD update. Identical inputs to identical code
+ * keep the replicas bit-identical without ever shipping weights; per step each worker sends and
+ * receives one gradient (CNN-7: 0.6 MB each way) plus its share of the batch. Posting the
+ * update and the next batch back to back costs no extra round trip, since a worker handles its
+ * messages in order.
+ *
+ * Batch-norm uses each worker's slice statistics in the forward pass (as PyTorch DDP without
+ * SyncBatchNorm); averaging the updated moving statistics equals an EMA of the slices' mean
+ * batch means, so the inference statistics stay those of the whole batch's samples.
+ *
+ * @module
+ */
+import type { Batch, Engine } from "./engine.ts";
+import { splitRows } from "./engine.ts";
+import type { BatchResult, ReplicaOptions, WeightInfo } from "./replica.ts";
+import type { BackendName } from "../nn/backend.ts";
+import type { Reply, Request } from "./worker.ts";
+
+/**
+ * How a worker builds its model: `module` (a URL) exports `exportName`, a function called with
+ * `args` (structured-cloneable) that returns a LayersModel or a promise of one. Functions cannot
+ * be posted to workers, so the builder is named instead.
+ */
+export interface ModelFactory {
+  module: string;
+  exportName: string;
+  args: unknown[];
+}
+
+/** Options of {@link WorkerEngine.create}. */
+export interface WorkerEngineOptions {
+  /** Number of workers (data-parallel replicas). */
+  workers: number;
+  /** tfjs backend each worker initialises; default "wasm". */
+  backend?: BackendName;
+  factory: ModelFactory;
+  replica?: ReplicaOptions;
+}
+
+type Pending = { resolve: (r: Reply) => void; reject: (e: Error) => void };
+
+/** One worker and the FIFO of its unanswered requests (it answers in order). */
+class Channel {
+  readonly #worker: Worker;
+  readonly #pending: Pending[] = [];
+  #failure: Error | undefined;
+
+  constructor(readonly index: number) {
+    this.#worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+    this.#worker.onmessage = (e: MessageEvent<Reply>) => {
+      const p = this.#pending.shift();
+      if (!p) return;
+      if (e.data.type === "error") p.reject(new Error(`training worker ${index}: ${e.data.message}`));
+      else p.resolve(e.data);
+    };
+    this.#worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      this.#fail(new Error(`training worker ${index} crashed: ${e.message}`));
+    };
+  }
+
+  #fail(error: Error): void {
+    this.#failure = error;
+    for (const p of this.#pending.splice(0)) p.reject(error);
+  }
+
+  /** Posts a request that the worker answers. */
+  call(request: Request, transfer: Transferable[] = []): Promise<Reply> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ resolve, reject });
+      this.#worker.postMessage(request, transfer);
+    });
+  }
+
+  /** Posts a request that the worker does not answer (its errors surface on the next call). */
+  send(request: Request, transfer: Transferable[] = []): void {
+    if (this.#failure) throw this.#failure;
+    this.#worker.postMessage(request, transfer);
+  }
+
+  terminate(): void {
+    this.#worker.terminate();
+    this.#fail(new Error(`training worker ${this.index} was closed`));
+  }
+}
+
+function expect<T extends Reply["type"]>(reply: Reply, type: T): Extract<Reply, { type: T }> {
+  if (reply.type !== type) {
+    throw new Error(`training worker: expected a '${type}' reply, got '${reply.type}'`);
+  }
+  return reply as Extract<Reply, { type: T }>;
+}
+
+/** A data-parallel {@link Engine} over Deno Workers. */
+export class WorkerEngine implements Engine {
+  readonly replicas: number;
+  readonly weightInfo: readonly WeightInfo[];
+  readonly #channels: Channel[];
+  readonly #inputSize: number;
+
+  private constructor(channels: Channel[], info: WeightInfo[], inputSize: number) {
+    this.#channels = channels;
+    this.replicas = channels.length;
+    this.weightInfo = info;
+    this.#inputSize = inputSize;
+  }
+
+  /** Starts the workers, builds a model in each and makes their weights equal to worker 0's. */
+  static async create(options: WorkerEngineOptions): Promise<WorkerEngine> {
+    if (!(options.workers >= 1) || !Number.isInteger(options.workers)) {
+      throw new Error(`WorkerEngine: workers must be a positive integer, got ${options.workers}`);
+    }
+    const channels = Array.from({ length: options.workers }, (_, i) => new Channel(i));
+    try {
+      const init: Request = {
+        type: "init",
+        backend: options.backend ?? "wasm",
+        factory: options.factory,
+        replica: options.replica ?? {},
+      };
+      const ready = (await Promise.all(channels.map((c) => c.call(init)))).map((r) => expect(r, "ready"));
+      const engine = new WorkerEngine(channels, ready[0].weightInfo, ready[0].inputSize);
+      if (channels.length > 1) await engine.setWeights(await engine.weights());
+      return engine;
+    } catch (e) {
+      for (const c of channels) c.terminate();
+      throw e;
+    }
+  }
+
+  #slices(batch: Batch): Array<{ channel: Channel; x: Float32Array; y: Int32Array; count: number }> {
+    return splitRows(batch.count, this.replicas)
+      .map(([start, end], i) => ({
+        channel: this.#channels[i],
+        x: batch.x.slice(start * this.#inputSize, end * this.#inputSize),
+        y: Int32Array.from({ length: end - start }, (_, j) => batch.y[start + j]),
+        count: end - start,
+      }))
+      .filter((s) => s.count > 0);
+  }
+
+  async step(batch: Batch, lr: number): Promise<BatchResult> {
+    const replies = await Promise.all(
+      this.#slices(batch).map((s) =>
+        s.channel.call({ type: "grads", x: s.x, y: s.y, count: s.count }, [
+          s.x.buffer as ArrayBuffer,
+          s.y.buffer as ArrayBuffer,
+        ])
+      ),
+    );
+    const parts = replies.map((r) => expect(r, "grads"));
+    // Weighted by slice size so the result is the gradient of the whole batch's mean loss.
+    const grads = weightedMean(parts.map((p) => [p.grads, p.count]));
+    const stats = weightedMean(parts.map((p) => [p.stats, p.count]));
+    for (const c of this.#channels) c.send({ type: "apply", grads, stats, lr });
+    return sumResults(parts, batch.count);
+  }
+
+  async evaluate(batch: Batch): Promise<BatchResult> {
+    const replies = await Promise.all(
+      this.#slices(batch).map((s) =>
+        s.channel.call({ type: "eval", x: s.x, y: s.y, count: s.count }, [
+          s.x.buffer as ArrayBuffer,
+          s.y.buffer as ArrayBuffer,
+        ])
+      ),
+    );
+    return sumResults(replies.map((r) => expect(r, "result")), batch.count);
+  }
+
+  async weights(): Promise<Float32Array> {
+    return expect(await this.#channels[0].call({ type: "get", what: "weights" }), "data").data;
+  }
+
+  async setWeights(flat: Float32Array): Promise<void> {
+    await Promise.all(this.#channels.map((c) => c.call({ type: "set", what: "weights", data: flat })));
+  }
+
+  async optimizerState(): Promise<Float32Array> {
+    return expect(await this.#channels[0].call({ type: "get", what: "optimizer" }), "data").data;
+  }
+
+  async setOptimizerState(flat: Float32Array): Promise<void> {
+    await Promise.all(this.#channels.map((c) => c.call({ type: "set", what: "optimizer", data: flat })));
+  }
+
+  /** Every replica's weights, to check that they stay identical. */
+  async allWeights(): Promise<Float32Array[]> {
+    const replies = await Promise.all(this.#channels.map((c) => c.call({ type: "get", what: "weights" })));
+    return replies.map((r) => expect(r, "data").data);
+  }
+
+  close(): Promise<void> {
+    for (const c of this.#channels) c.terminate();
+    return Promise.resolve();
+  }
+}
+
+/** sum_i (n_i / N) a_i, accumulated in double precision in worker order (deterministic). */
+function weightedMean(parts: Array<[Float32Array, number]>): Float32Array {
+  if (parts.length === 1) return parts[0][0];
+  const total = parts.reduce((n, [, c]) => n + c, 0);
+  const acc = new Float64Array(parts[0][0].length);
+  for (const [a, n] of parts) {
+    const w = n / total;
+    for (let j = 0; j < acc.length; j++) acc[j] += w * a[j];
+  }
+  return Float32Array.from(acc);
+}
+
+function sumResults(parts: BatchResult[], count: number): BatchResult {
+  return {
+    lossSum: parts.reduce((s, p) => s + p.lossSum, 0),
+    correct: parts.reduce((s, p) => s + p.correct, 0),
+    count,
+  };
+}

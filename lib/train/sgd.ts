@@ -1,0 +1,104 @@
+/**
+ * SGD with momentum and decoupled-from-the-loss L2 weight decay, PyTorch's formulation:
+ * d = g + wd * w (wd only on kernels), v = mu * v + d, w = w - lr * v.
+ *
+ * Written out instead of `tf.train.momentum` because the decay must skip batch-norm and bias
+ * parameters and because the momentum buffers are checkpointed and restored exactly.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+/** Hyper-parameters of {@link SgdMomentum}. */
+export interface SgdOptions {
+  /** Momentum coefficient mu; default 0.9. */
+  momentum?: number;
+  /** L2 coefficient applied to variables flagged in `decay`; default 0. */
+  weightDecay?: number;
+  /** Nesterov momentum: step along g + mu * v instead of v; default false. */
+  nesterov?: boolean;
+}
+
+/** Momentum SGD over a fixed list of variables. */
+export class SgdMomentum {
+  readonly #vars: readonly tf.Variable[];
+  readonly #decay: readonly boolean[];
+  readonly #buffers: tf.Variable[];
+  readonly #momentum: number;
+  readonly #weightDecay: number;
+  readonly #nesterov: boolean;
+
+  /** `decay[i]` says whether variable i receives weight decay. */
+  constructor(vars: readonly tf.Variable[], decay: readonly boolean[], options: SgdOptions = {}) {
+    if (decay.length !== vars.length) {
+      throw new Error(`SgdMomentum: ${vars.length} variables but ${decay.length} decay flags`);
+    }
+    this.#vars = vars;
+    this.#decay = decay;
+    this.#momentum = options.momentum ?? 0.9;
+    this.#weightDecay = options.weightDecay ?? 0;
+    this.#nesterov = options.nesterov ?? false;
+    this.#buffers = vars.map((v) => tf.variable(tf.zerosLike(v), false));
+  }
+
+  /** One update with learning rate `lr`; `grads[i]` matches variable i in shape. */
+  apply(grads: readonly tf.Tensor[], lr: number): void {
+    tf.tidy(() => {
+      const mu = tf.scalar(this.#momentum);
+      const wd = tf.scalar(this.#weightDecay);
+      const rate = tf.scalar(lr);
+      this.#vars.forEach((w, i) => {
+        let d = grads[i];
+        if (this.#decay[i] && this.#weightDecay !== 0) d = tf.add(d, tf.mul(wd, w));
+        const v = tf.add(tf.mul(mu, this.#buffers[i]), d);
+        this.#buffers[i].assign(v);
+        const stepDir = this.#nesterov ? tf.add(d, tf.mul(mu, v)) : v;
+        w.assign(tf.sub(w, tf.mul(rate, stepDir)));
+      });
+    });
+  }
+
+  /** Momentum buffers, flattened in variable order. */
+  state(): Float32Array {
+    return flatten(this.#buffers);
+  }
+
+  /** Restores buffers written by {@link state}. */
+  setState(flat: Float32Array): void {
+    assign(this.#buffers, flat, "momentum state");
+  }
+
+  /** Frees the buffers. */
+  dispose(): void {
+    for (const b of this.#buffers) b.dispose();
+  }
+}
+
+/** Concatenates the values of tensors into one Float32Array. */
+export function flatten(tensors: readonly tf.Tensor[]): Float32Array {
+  const out = new Float32Array(tensors.reduce((n, t) => n + t.size, 0));
+  let at = 0;
+  for (const t of tensors) {
+    out.set(t.dataSync() as Float32Array, at);
+    at += t.size;
+  }
+  return out;
+}
+
+/** Writes a flat array written by {@link flatten} back into variables of the same shapes. */
+export function assign(vars: readonly tf.Variable[], flat: Float32Array, what: string): void {
+  const total = vars.reduce((n, v) => n + v.size, 0);
+  if (flat.length !== total) {
+    throw new Error(
+      `${what}: expected ${total} values for ${vars.length} variables, got ${flat.length} (different model?)`,
+    );
+  }
+  let at = 0;
+  tf.tidy(() => {
+    for (const v of vars) {
+      // slice, not subarray: a backend may keep the array it is given, and callers reuse theirs.
+      v.assign(tf.tensor(flat.slice(at, at + v.size), v.shape, "float32"));
+      at += v.size;
+    }
+  });
+}
