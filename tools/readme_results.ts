@@ -101,6 +101,24 @@ function gcSection(gc: Json): string {
     ]) + `\n\n${gc.circuit.ands} AND gates per ReLU; from \`results/bench_gc.json\`; ${provenance(gc)}`;
 }
 
+function protocolSection(bench: Json): string {
+  const row = (label: string, r: Json | undefined, paperTotal: string) =>
+    r
+      ? [label, fmt(r.offline_s, 2), fmt(r.online_s, 2), fmt(r.total_s, 2), fmt(r.bytes / 2 ** 20, 0), paperTotal]
+      : [label, "—", "—", "—", "—", paperTotal];
+  const cnn7 = bench.cnn7 ?? {};
+  return `### Secure inference, CNN-7 end to end (two processes over loopback TCP, one thread each)\n\n` +
+    table(["plan", "offline s", "online s", "total s", "MiB", "paper's total (their machine)"], [
+      row("all ReLU (Delphi)", cnn7.all_relu, "95.4 s (Delphi)"),
+      row(`${fmt((cnn7.plan80?.fraction_replaced ?? 0.8) * 100, 0)}% of ReLUs replaced`, cnn7.plan80, "53.4 s (SAFENet)"),
+    ]) +
+    `\n\nPer element: ReLU garble ${fmt(bench.relu?.garble_us)} µs, evaluate ${fmt(bench.relu?.eval_us)} µs, ` +
+    `${fmt(bench.relu?.offline_bytes, 0)} B offline, ${fmt(bench.relu?.online_bytes, 0)} B online; ` +
+    `degree-2 polynomial online ${fmt(bench.poly2?.online_us, 2)} µs, degree-3 ${fmt(bench.poly3?.online_us, 2)} µs ` +
+    `(target ≤ 0.2 µs; the paper's amortised figures: ReLU 20.1 µs, degree-3 0.2 µs). Weights: ${bench.weights}; ` +
+    `fixed point ${bench.fracBits} fractional bits. From \`results/bench_protocol.json\`; ${provenance(bench)}`;
+}
+
 async function main(): Promise<void> {
   const sections = ["## Results", "Every number below is read from `results/` (regenerate with the tasks named)."];
   const fig2 = await readJson("results/fig2_relu_distribution.json");
@@ -110,6 +128,8 @@ async function main(): Promise<void> {
   );
   const gc = await readJson("results/bench_gc.json");
   if (gc) sections.push(gcSection(gc));
+  const protocol = await readJson("results/bench_protocol.json");
+  if (protocol) sections.push(protocolSection(protocol));
 
   const readmePath = `${REPO_ROOT}/README.md`;
   const readme = await Deno.readTextFile(readmePath);
