@@ -19,7 +19,7 @@ Deno.test("fixed: encode/decode round-trips within half an ulp", () => {
     const back = decodeFixed(encodeFixed(xs, f), f);
     xs.forEach((x, i) => assert.ok(Math.abs(back[i] - x) <= 2 ** -(f + 1), `f=${f} x=${x} got ${back[i]}`));
   }
-  assert.equal(DEFAULT_FRAC_BITS, 8);
+  assert.equal(DEFAULT_FRAC_BITS, 9);
   assert.deepEqual(Array.from(encodeFixed([-0.0001])), [0]);
 });
 

@@ -327,25 +327,23 @@ export class ReluEvaluator {
     const width = spec.width;
     const chunks: EvaluatorChunk[] = [];
     let at = 0, idBase = header.idBase;
+    // Chunk by chunk, in the garbler's order: OT, then that chunk's tables. Sending every chunk's
+    // OT message first would deadlock over TCP once the unread tables fill the socket buffers.
     for (const size of chunkSizes(n, chunk)) {
       // Choice bits of this chunk, input-major (c'' bits then q'' bits).
       const choice = new Uint8Array(2 * width * size);
       for (let k = 0; k < 2 * width; k++) choice.set(bits.subarray(k * n + at, k * n + at + size), k * size);
-      chunks.push({ size, idBase, labels: await this.#ot.correlated(choice) });
-      idBase += hashIdsUsed(circuit);
-      at += size;
-    }
-    for (const state of chunks) {
+      const labels = await this.#ot.correlated(choice);
       const tables = int32sOf(await this.#ch.recv(RELU_KINDS.tables));
-      if (tables.length !== circuit.ands * state.size * 8) {
+      if (tables.length !== circuit.ands * size * 8) {
         throw new Error(
-          `ReLU offline: expected ${circuit.ands * state.size * 32} bytes of tables, got ${
-            tables.length * 4
-          }`,
+          `ReLU offline: expected ${circuit.ands * size * 32} bytes of tables, got ${tables.length * 4}`,
         );
       }
-      state.tables = tables;
-      this.#engines.get(key, circuit, state.size); // allocate buffers now rather than online
+      chunks.push({ size, idBase, labels, tables });
+      this.#engines.get(key, circuit, size); // allocate buffers now rather than online
+      idBase += hashIdsUsed(circuit);
+      at += size;
     }
     return new EvaluatorReluBatch(n, spec, chunks);
   }

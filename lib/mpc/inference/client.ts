@@ -1,0 +1,262 @@
+/**
+ * The client's side of secure inference: holds the image, chooses every mask offline (its
+ * shares of all activations), obtains its shares of the linear layers by HE, prepares the
+ * garbled ReLUs (evaluator, inputs by OT) and polynomial correlations, then online sends its
+ * masked input, evaluates the circuits and reconstructs the logits from the server's share.
+ *
+ * ```ts
+ * const client = await InferenceClient.open(channel, { pins: { model: "cnn7" } });
+ * const { logits } = await client.infer(normalizedImageHWC); // or offline() now, online(image) later
+ * await channel.close();
+ * ```
+ *
+ * Everything the client does offline is independent of the image; the image enters only in
+ * the online phase's first message, x - r, uniform to the server. Degree-0 (pruned) neurons
+ * get the mask 0: their value is a constant of the server's, so the server's share is the
+ * constant itself and nothing about the client is at stake.
+ *
+ * @module
+ */
+
+import { Fp } from "../field.ts";
+import { encodeFixed } from "../fixed.ts";
+import { Prg, randomSeed } from "../prg.ts";
+import { type EvaluatorReluBatch, ReluEvaluator } from "../gc/protocol.ts";
+import { heContext, heKeys } from "../he/seal.ts";
+import { linearOfflineClient } from "../he/linear.ts";
+import { plainLinear } from "../he/plain.ts";
+import { type TensorScale, tensorScales } from "../quantize.ts";
+import { inferShapes, type Shape } from "../../nn/graph.ts";
+import {
+  acceptSession,
+  gather,
+  type PublicNetwork,
+  type SessionOffer,
+  type SessionPins,
+  siteLayout,
+} from "./public.ts";
+import { evaluatorOffline, evaluatorOnline } from "./relu.ts";
+import {
+  alignShares,
+  DERIVE,
+  deriveSeed,
+  type InferenceChannel,
+  INPUT_KIND,
+  OUTPUT_KIND,
+  poolLayer,
+  type ProgressHooks,
+  SETUP_SECTION,
+} from "./steps.ts";
+import {
+  type PolyClientKeys,
+  type PolyClientState,
+  polyOfflineClient,
+  polyOnlineClient,
+} from "../poly/protocol.ts";
+import { Q } from "../poly/ring.ts";
+import type { LinearOp } from "../he/layer.ts";
+
+/** Options of {@link InferenceClient.open}. */
+export interface ClientOptions {
+  /** What the client insists on (model, plan hash, weights hash, fixed-point bits). */
+  readonly pins?: SessionPins;
+  /** Seed of all the client's randomness; default fresh from the OS. Tests only. */
+  readonly seed?: Uint8Array;
+}
+
+/** The result of one inference. */
+export interface InferenceResult {
+  /** The network's output decoded to reals. */
+  readonly logits: Float64Array;
+  /** The output as field elements (signed encoding, scale of the last op). */
+  readonly output: Float64Array;
+  /** argmax of the logits. */
+  readonly predicted: number;
+  /**
+   * The client's share of every op's output by op id (its masks and HE shares); for checks,
+   * with the server's shares they reconstruct every intermediate value.
+   */
+  readonly shares: ReadonlyMap<string, Float64Array>;
+}
+
+/** What the client keeps from offline to online for one inference. */
+interface ClientOffline {
+  /** The client's share of every op's output (its masks and HE shares), by op id. */
+  shares: Map<string, Float64Array>;
+  relu: Map<string, EvaluatorReluBatch[]>;
+  poly: Map<string, PolyClientState[]>;
+}
+
+/** One session's client: offer and handshake at `open`, then one inference per `infer`. */
+export class InferenceClient {
+  /** What was agreed with the server, including the public network. */
+  readonly offer: SessionOffer;
+  #ch: InferenceChannel;
+  #prg: Prg;
+  #keys: PolyClientKeys;
+  #evaluator: ReluEvaluator;
+  #scales: Map<string, TensorScale>;
+  #shapes: Map<string, Shape>;
+  #prepared: ClientOffline[] = [];
+
+  private constructor(
+    ch: InferenceChannel,
+    offer: SessionOffer,
+    prg: Prg,
+    keys: PolyClientKeys,
+    evaluator: ReluEvaluator,
+  ) {
+    this.#ch = ch;
+    this.offer = offer;
+    this.#prg = prg;
+    this.#keys = keys;
+    this.#evaluator = evaluator;
+    this.#scales = tensorScales(offer.network.graph, offer.network.fracBits);
+    this.#shapes = inferShapes(offer.network.graph);
+  }
+
+  /** Session start (offline phase, section "setup"): offer, handshake, OT and HE keys. */
+  static async open(ch: InferenceChannel, options: ClientOptions = {}): Promise<InferenceClient> {
+    ch.setPhase("offline");
+    ch.section(SETUP_SECTION);
+    const seed = options.seed ?? randomSeed();
+    const offer = await acceptSession(ch, options.pins);
+    // Fresh secret keys per session, for the field p (linear layers, polynomials) and q (polynomials).
+    const keys = { p: heKeys(await heContext()), q: heKeys(await heContext(Q)) };
+    const evaluator = await ReluEvaluator.setup(ch, { seed: deriveSeed(seed, DERIVE.gc) });
+    return new InferenceClient(ch, offer, new Prg(deriveSeed(seed, DERIVE.masks)), keys, evaluator);
+  }
+
+  /** The public network the server offered. */
+  get network(): PublicNetwork {
+    return this.offer.network;
+  }
+
+  /**
+   * Classifies one image (normalised floats, HWC, the graph's input shape): `offline()`, then
+   * `online(image)`.
+   */
+  async infer(image: ArrayLike<number>, hooks: ProgressHooks = {}): Promise<InferenceResult> {
+    this.#encode(image); // fail on a bad image before the offline phase starts
+    hooks.phase?.("offline");
+    await this.offline();
+    hooks.phase?.("online");
+    return await this.online(image);
+  }
+
+  /**
+   * The offline phase of one inference, before the image is known (Delphi's preprocessing).
+   * Its result waits in a queue for `online`; the server must run `offline` as often.
+   */
+  async offline(): Promise<void> {
+    this.#prepared.push(await this.#offline());
+  }
+
+  /** The online phase for `image`, using the oldest prepared offline phase. */
+  async online(image: ArrayLike<number>): Promise<InferenceResult> {
+    const x = this.#encode(image);
+    const offline = this.#prepared.shift();
+    if (!offline) throw new Error("client: online() needs a prepared offline phase: call offline() first");
+    return await this.#online(x, offline);
+  }
+
+  /** The image in fixed point; throws (before any message is sent) if it does not fit. */
+  #encode(image: ArrayLike<number>): Float64Array {
+    const [h, w, c] = this.#shapes.get(this.network.graph.ops[0].id)!;
+    if (image.length !== h * w * c) {
+      throw new RangeError(
+        `client: the image has ${image.length} values, ${this.network.graph.name} needs ${h}x${w}x${c} (HWC)`,
+      );
+    }
+    return encodeFixed(image, this.network.fracBits);
+  }
+
+  async #offline(): Promise<ClientOffline> {
+    const ch = this.#ch, graph = this.network.graph, f = this.network.fracBits;
+    const shares = new Map<string, Float64Array>();
+    const relu = new Map<string, EvaluatorReluBatch[]>();
+    const poly = new Map<string, PolyClientState[]>();
+    ch.setPhase("offline");
+    for (const op of graph.ops) {
+      const r = op.inputs.length ? shares.get(op.inputs[0])! : undefined;
+      let share: Float64Array;
+      switch (op.kind) {
+        case "input":
+          ch.section(op.id);
+          share = Fp.random(op.shape[0] * op.shape[1] * op.shape[2], this.#prg);
+          break;
+        case "conv":
+        case "dense": {
+          ch.section(op.id);
+          const layer = { op: op as LinearOp, inputShape: this.#shapes.get(op.inputs[0])! };
+          share = await linearOfflineClient(ch, this.#keys.p, layer, r!);
+          break;
+        }
+        case "batchnorm":
+        case "flatten":
+          share = r!;
+          break;
+        case "avgpool":
+        case "globalavgpool":
+          share = plainLinear(poolLayer(graph, op), undefined, r!);
+          break;
+        case "add":
+          share = alignShares(this.#scales, op, shares);
+          break;
+        case "activation": {
+          ch.section(op.id);
+          const layout = siteLayout(this.network, op.id);
+          // The next layer's mask; zero on degree-0 neurons, whose value (a constant) the server holds.
+          share = Fp.random(layout.size, this.#prg);
+          for (const i of layout.constant) share[i] = 0;
+          relu.set(
+            op.id,
+            await evaluatorOffline(this.#evaluator, gather(r!, layout.relu), gather(share, layout.relu), f),
+          );
+          const batches: PolyClientState[] = [];
+          for (const [degree, indices] of layout.poly) {
+            const polyLayout = { degree, inFracBits: 2 * f, outFracBits: f };
+            batches.push(
+              await polyOfflineClient(
+                ch,
+                this.#keys,
+                polyLayout,
+                gather(r!, indices),
+                gather(share, indices),
+                this.#prg,
+              ),
+            );
+          }
+          poly.set(op.id, batches);
+          break;
+        }
+      }
+      shares.set(op.id, share);
+    }
+    return { shares, relu, poly };
+  }
+
+  async #online(x: Float64Array, offline: ClientOffline): Promise<InferenceResult> {
+    const ch = this.#ch, graph = this.network.graph;
+    ch.setPhase("online");
+    for (const op of graph.ops) {
+      if (op.kind === "input") {
+        ch.section(op.id);
+        await ch.send(INPUT_KIND, Fp.toBytes(Fp.subVec(x, offline.shares.get(op.id)!)));
+      } else if (op.kind === "activation") {
+        ch.section(op.id);
+        await evaluatorOnline(this.#evaluator, offline.relu.get(op.id)!);
+        for (const state of offline.poly.get(op.id)!) await polyOnlineClient(ch, state);
+      }
+    }
+    const last = graph.ops[graph.ops.length - 1].id;
+    ch.section(last);
+    const mine = offline.shares.get(last)!;
+    const output = Fp.addVec(Fp.fromBytes(await ch.recv(OUTPUT_KIND), mine.length, "output share"), mine);
+    const scale = this.#scales.get(last)!;
+    const logits = Fp.toSignedVec(output).map((v) => v / (2 ** scale.bits * scale.multiplier));
+    let predicted = 0;
+    for (let i = 1; i < logits.length; i++) if (logits[i] > logits[predicted]) predicted = i;
+    return { logits, output, predicted, shares: offline.shares };
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Linear layers (convolution, dense) on signed integers held in doubles: the kernel of the
+ * fixed-point reference (quantize.ts). Unlike the field kernel the server runs online
+ * (`plainLinear` in lib/mpc/he/plain.ts, exact mod p), it keeps the true signed sums, so the
+ * reference can tell when a value would wrap mod p.
+ *
+ * A dense layer is a 1x1 convolution of a 1x1xIn input, so one kernel serves both. Layout as in
+ * lib/nn/fold.ts: kernel [kh, kw, cin, cout] row-major, activations HWC, TensorFlow's "same"
+ * padding (floor(total / 2) before).
+ *
+ * Exactness: a double holds integers up to 2^53 exactly, so the sums are exact when
+ * max|x| x (largest per-output sum of |w|) + max|b| stays below 2^53 (the caller's check).
+ *
+ * @module
+ */
+
+import type { Shape } from "../../nn/graph.ts";
+
+/** The geometry of one linear layer (no weights). */
+export interface LinearGeometry {
+  /** Input shape (HWC); a dense layer's is [1, 1, inputs]. */
+  readonly inShape: Shape;
+  /** Output shape (HWC); a dense layer's is [1, 1, units]. */
+  readonly outShape: Shape;
+  /** Square kernel size (1 for dense). */
+  readonly kernel: number;
+  readonly stride: number;
+  readonly padding: "same" | "valid";
+}
+
+/** Largest integer below which doubles add and multiply exactly. */
+export const EXACT_LIMIT = 2 ** 53;
+
+/** Zero padding before the first row and column (TensorFlow's "same" rule). */
+function padBefore(g: LinearGeometry): [number, number] {
+  if (g.padding === "valid") return [0, 0];
+  const total = (size: number, out: number) => Math.max((out - 1) * g.stride + g.kernel - size, 0);
+  return [
+    Math.floor(total(g.inShape[0], g.outShape[0]) / 2),
+    Math.floor(total(g.inShape[1], g.outShape[1]) / 2),
+  ];
+}
+
+/**
+ * y = x * W, accumulated into `out` (which must hold the bias or zeros). Plain loops; exact for
+ * integer operands while every partial sum stays below 2^53 (the caller's check). Zero inputs
+ * are skipped, which makes the reference fast after ReLUs.
+ */
+export function convAccumulate(
+  x: Float64Array,
+  weights: Float64Array,
+  g: LinearGeometry,
+  out: Float64Array,
+): void {
+  const [h, w, cin] = g.inShape;
+  const [oh, ow, cout] = g.outShape;
+  const k = g.kernel;
+  if (x.length !== h * w * cin) {
+    throw new RangeError(`linear: input has ${x.length} values, expected ${h * w * cin}`);
+  }
+  if (weights.length !== k * k * cin * cout) {
+    throw new RangeError(`linear: kernel has ${weights.length} values, expected ${k * k * cin * cout}`);
+  }
+  if (out.length !== oh * ow * cout) {
+    throw new RangeError(`linear: output has ${out.length} values, expected ${oh * ow * cout}`);
+  }
+  const [top, left] = padBefore(g);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      const o = (oy * ow + ox) * cout;
+      for (let ky = 0; ky < k; ky++) {
+        const iy = oy * g.stride + ky - top;
+        if (iy < 0 || iy >= h) continue;
+        for (let kx = 0; kx < k; kx++) {
+          const ix = ox * g.stride + kx - left;
+          if (ix < 0 || ix >= w) continue;
+          const xBase = (iy * w + ix) * cin;
+          const wBase = (ky * k + kx) * cin * cout;
+          for (let ci = 0; ci < cin; ci++) {
+            const v = x[xBase + ci];
+            if (v === 0) continue;
+            const wb = wBase + ci * cout;
+            for (let c = 0; c < cout; c++) out[o + c] += v * weights[wb + c];
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Per output channel, the sum of |w| over its filter; the max bounds |y| / max|x|. */
+export function maxFilterL1(weights: Float64Array, cout: number): number {
+  const sums = new Float64Array(cout);
+  for (let i = 0; i < weights.length; i++) sums[i % cout] += Math.abs(weights[i]);
+  return sums.reduce((a, b) => Math.max(a, b), 0);
+}

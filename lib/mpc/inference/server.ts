@@ -1,0 +1,249 @@
+/**
+ * The server's side of secure inference (Delphi, with channel-wise mixed activations): holds
+ * the quantized network, answers the client's offline requests (HE linear layers, garbled
+ * ReLUs, polynomial correlations), then computes its share of every layer online and finally
+ * hands its share of the logits to the client. It learns nothing: everything it receives is
+ * masked by the client's uniform randomness.
+ *
+ * ```ts
+ * const server = await InferenceServer.open(channel, { graph, net, plan });
+ * await server.serve(); // one inference: offline, then online
+ * await channel.close();
+ * ```
+ *
+ * Time and bytes are counted per op id and phase by the channel (`channel.stats()`).
+ *
+ * @module
+ */
+
+import { Fp } from "../field.ts";
+import { Prg, randomSeed } from "../prg.ts";
+import { ReluGarbler } from "../gc/protocol.ts";
+import { heContext } from "../he/seal.ts";
+import { linearOfflineServer, linearOnlineServer } from "../he/linear.ts";
+import { plainLinear } from "../he/plain.ts";
+import type { QuantizedActivation, QuantizedLinear } from "../quantize.ts";
+import {
+  gather,
+  offerSession,
+  scatter,
+  type ServedNetwork,
+  type SessionOffer,
+  type SiteLayout,
+  siteLayout,
+} from "./public.ts";
+import { garbleRelus, garblerOnline } from "./relu.ts";
+import {
+  alignShares,
+  DERIVE,
+  deriveSeed,
+  type InferenceChannel,
+  INPUT_KIND,
+  OUTPUT_KIND,
+  poolLayer,
+  type ProgressHooks,
+  SETUP_SECTION,
+} from "./steps.ts";
+import type { GarblerReluBatch } from "../gc/protocol.ts";
+import {
+  polyOfflineServer,
+  polyOnlineServer,
+  type PolyServerHe,
+  type PolyServerState,
+} from "../poly/protocol.ts";
+import { polyReference } from "../poly/layout.ts";
+import { Q } from "../poly/ring.ts";
+
+export type { ServedNetwork };
+
+/** Options of {@link InferenceServer.open}. */
+export interface ServerOptions {
+  /** Seed of all the server's randomness; default fresh from the OS. Tests only. */
+  readonly seed?: Uint8Array;
+}
+
+/** Offline state of one op, kept for its online step. */
+type OfflineState =
+  | { kind: "linear"; u: Float64Array }
+  | { kind: "activation"; layout: SiteLayout; relu: GarblerReluBatch[]; poly: PolyBatch[] };
+
+/** One degree's neurons at a site and the polynomial protocol's offline state for them. */
+interface PolyBatch {
+  readonly indices: Uint32Array;
+  readonly state: PolyServerState;
+}
+
+/** One session's server: offer and handshake at `open`, then one inference per `serve`. */
+export class InferenceServer {
+  /** What was agreed with the client. */
+  readonly offer: SessionOffer;
+  #ch: InferenceChannel;
+  #served: ServedNetwork;
+  #prg: Prg;
+  /** BFV contexts for p (linear layers, polynomials) and q (polynomials). */
+  #he: PolyServerHe;
+  #garbler: ReluGarbler;
+  #prepared: Map<string, OfflineState>[] = [];
+
+  private constructor(
+    ch: InferenceChannel,
+    served: ServedNetwork,
+    offer: SessionOffer,
+    prg: Prg,
+    polyHe: PolyServerHe,
+    garbler: ReluGarbler,
+  ) {
+    this.#ch = ch;
+    this.#served = served;
+    this.offer = offer;
+    this.#prg = prg;
+    this.#he = polyHe;
+    this.#garbler = garbler;
+  }
+
+  /** Session start (offline phase, section "setup"): offer, handshake, OT and HE setup. */
+  static async open(
+    ch: InferenceChannel,
+    served: ServedNetwork,
+    options: ServerOptions = {},
+  ): Promise<InferenceServer> {
+    ch.setPhase("offline");
+    ch.section(SETUP_SECTION);
+    const seed = options.seed ?? randomSeed();
+    const offer = await offerSession(ch, served);
+    const polyHe = { p: await heContext(), q: await heContext(Q) };
+    const garbler = await ReluGarbler.setup(ch, { seed: deriveSeed(seed, DERIVE.gc) });
+    return new InferenceServer(ch, served, offer, new Prg(deriveSeed(seed, DERIVE.masks)), polyHe, garbler);
+  }
+
+  /**
+   * One inference: the whole offline phase, then the online phase. Returns the server's share
+   * of every op's output by op id (for checks: with the client's shares they reconstruct every
+   * intermediate value).
+   */
+  async serve(hooks: ProgressHooks = {}): Promise<Map<string, Float64Array>> {
+    hooks.phase?.("offline");
+    await this.offline();
+    hooks.phase?.("online");
+    return await this.online();
+  }
+
+  /** The offline phase of one inference; its state waits in a queue for `online`. */
+  async offline(): Promise<void> {
+    this.#prepared.push(await this.#offline());
+  }
+
+  /** The online phase of one inference, using the oldest prepared offline phase (see `serve`). */
+  async online(): Promise<Map<string, Float64Array>> {
+    const state = this.#prepared.shift();
+    if (!state) throw new Error("server: online() needs a prepared offline phase: call offline() first");
+    return await this.#online(state);
+  }
+
+  async #offline(): Promise<Map<string, OfflineState>> {
+    const ch = this.#ch, { graph, net } = this.#served;
+    const f = net.fracBits;
+    const state = new Map<string, OfflineState>();
+    ch.setPhase("offline");
+    for (const op of graph.ops) {
+      if (op.kind === "conv" || op.kind === "dense") {
+        ch.section(op.id);
+        const q = net.ops[op.id] as QuantizedLinear;
+        state.set(op.id, {
+          kind: "linear",
+          u: await linearOfflineServer(ch, this.#he.p, q.layer, q.field, this.#prg),
+        });
+      } else if (op.kind === "activation") {
+        ch.section(op.id);
+        const layout = siteLayout(this.offer.network, op.id);
+        const act = net.ops[op.id] as QuantizedActivation;
+        const relu = await garbleRelus(this.#garbler, layout.relu.length, f);
+        const poly: PolyBatch[] = [];
+        for (const [degree, indices] of layout.poly) {
+          const coefficients = Array.from(
+            { length: degree + 1 },
+            (_, k) => Float64Array.from(indices, (i) => act.coefficients[i % layout.channels][k]),
+          );
+          const polyLayout = { degree, inFracBits: 2 * f, outFracBits: f };
+          poly.push({
+            indices,
+            state: await polyOfflineServer(ch, this.#he, polyLayout, coefficients, this.#prg),
+          });
+        }
+        state.set(op.id, { kind: "activation", layout, relu, poly });
+      }
+    }
+    return state;
+  }
+
+  async #online(state: Map<string, OfflineState>): Promise<Map<string, Float64Array>> {
+    const ch = this.#ch, { graph, net } = this.#served;
+    const shares = new Map<string, Float64Array>();
+    ch.setPhase("online");
+    for (const op of graph.ops) {
+      // Local steps (batch-norm, flatten, pooling, adds) count towards the layer before them.
+      if (op.kind === "input" || op.kind === "conv" || op.kind === "dense" || op.kind === "activation") {
+        ch.section(op.id);
+      }
+      const x = op.inputs.length ? shares.get(op.inputs[0])! : undefined;
+      let y: Float64Array;
+      switch (op.kind) {
+        case "input":
+          y = Fp.fromBytes(
+            await ch.recv(INPUT_KIND),
+            op.shape[0] * op.shape[1] * op.shape[2],
+            "masked input",
+          );
+          break;
+        case "conv":
+        case "dense": {
+          const q = net.ops[op.id] as QuantizedLinear;
+          const s = state.get(op.id) as Extract<OfflineState, { kind: "linear" }>;
+          y = linearOnlineServer(q.layer, q.field, x!, s.u);
+          break;
+        }
+        case "batchnorm":
+        case "flatten":
+          y = x!;
+          break;
+        case "avgpool":
+        case "globalavgpool":
+          y = plainLinear(poolLayer(graph, op), undefined, x!);
+          break;
+        case "add":
+          y = alignShares(net.scales, op, shares);
+          break;
+        case "activation": {
+          const s = state.get(op.id) as Extract<OfflineState, { kind: "activation" }>;
+          y = await this.#activationOnline(net.ops[op.id] as QuantizedActivation, s, x!);
+          break;
+        }
+      }
+      shares.set(op.id, y);
+    }
+    const last = graph.ops[graph.ops.length - 1].id;
+    await ch.send(OUTPUT_KIND, Fp.toBytes(shares.get(last)!));
+    return shares;
+  }
+
+  async #activationOnline(
+    act: QuantizedActivation,
+    s: Extract<OfflineState, { kind: "activation" }>,
+    y: Float64Array,
+  ): Promise<Float64Array> {
+    const { layout } = s;
+    const out = new Float64Array(layout.size);
+    scatter(out, layout.relu, await garblerOnline(this.#garbler, s.relu, gather(y, layout.relu)));
+    for (const { indices, state } of s.poly) {
+      scatter(out, indices, await polyOnlineServer(this.#ch, state, gather(y, indices)));
+    }
+    // Degree 0: the client's mask is 0 there, so the server's share is the constant itself.
+    if (layout.constant.length > 0) {
+      const c0 = Float64Array.from(layout.constant, (i) => act.coefficients[i % layout.channels][0]);
+      const f = this.#served.net.fracBits;
+      const layoutZero = { degree: 0, inFracBits: 2 * f, outFracBits: f } as const;
+      scatter(out, layout.constant, polyReference(layoutZero, [c0], new Float64Array(c0.length)));
+    }
+    return out;
+  }
+}

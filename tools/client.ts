@@ -1,0 +1,178 @@
+/**
+ * The client of two-party secure inference: connects to `deno task serve`, classifies one
+ * image without revealing it, prints the predicted class, the true label (for a test-set
+ * index), the logits and the per-layer time and bytes.
+ *
+ * ```
+ * deno task client --image 17 [--host 127.0.0.1 --port 7441]
+ *   [--model cnn7] [--plan plan.json] [--expect-weights <sha256>]
+ * ```
+ *
+ * The client needs no weights: the server offers the architecture and the plan's public shape
+ * (which channels are ReLU or polynomial). `--model`, `--plan` and `--expect-weights` pin what
+ * the client accepts; a difference fails the handshake on both sides.
+ *
+ * Exits 0 after a completed inference, 1 when the session fails, 2 for a bad command line.
+ *
+ * @module
+ */
+
+import {
+  CLIENT_USAGE,
+  type ClientArgs,
+  formatBreakdown,
+  parseClientArgs,
+  UsageError,
+} from "../lib/mpc/roles.ts";
+import { connect, type FramedChannel } from "../lib/mpc/transport.ts";
+import { InferenceClient } from "../lib/mpc/inference/client.ts";
+import { planHash, type SessionPins } from "../lib/mpc/inference/public.ts";
+import { type ChannelStats, CIFAR10_CLASSES, IMAGE_BYTES, loadCifar, normalize } from "../lib/data/mod.ts";
+import { validatePlan } from "../lib/nn/plan.ts";
+import { architecture, MODEL_NAMES, type ModelName } from "../lib/nn/architectures.ts";
+
+const USAGE = `${CLIENT_USAGE}
+
+Pins (optional; the handshake fails on both sides if the server differs):
+  --model <name>          the architecture the client expects (${MODEL_NAMES.join(", ")})
+  --plan <file>           the replacement plan the client expects
+  --expect-weights <hash> the weights hash the server printed at start
+
+An image file is a CIFAR-10 binary record (3073 bytes: label, then planar RGB) or 3072 raw
+bytes of a 32x32 RGB image (HWC, interleaved).`;
+
+/**
+ * Splits options that roles.ts's strict parser does not know (e.g. the client's pins) off
+ * `argv`: `--name value` or `--name=value` for each of `names`; the rest is returned for
+ * roles.ts. `task` names the program in errors.
+ */
+export function splitOptions(
+  argv: string[],
+  names: readonly string[],
+  task: string,
+): { values: Record<string, string>; rest: string[] } {
+  const values: Record<string, string> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    if (!names.includes(flag.slice(2)) || !flag.startsWith("--")) {
+      rest.push(argv[i]);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined || value === "") {
+      throw new UsageError(`${flag} needs a value; see deno task ${task} --help`);
+    }
+    values[flag.slice(2)] = value;
+  }
+  return { values, rest };
+}
+
+/** The pins as the session compares them (a plan file becomes its hash). */
+async function sessionPins(raw: Record<string, string>): Promise<SessionPins> {
+  const model = raw.model;
+  if (model !== undefined && !(MODEL_NAMES as readonly string[]).includes(model)) {
+    throw new UsageError(`--model must be one of ${MODEL_NAMES.join(", ")}, got "${model}"`);
+  }
+  let plan: string | undefined;
+  if (raw.plan !== undefined) {
+    let parsed;
+    try {
+      parsed = JSON.parse(await Deno.readTextFile(raw.plan));
+    } catch (error) {
+      throw new UsageError(`cannot read plan ${raw.plan}: ${(error as Error).message}`);
+    }
+    if (model !== undefined) validatePlan(architecture(model as ModelName), parsed);
+    plan = planHash(parsed);
+  }
+  return { model, plan, weights: raw["expect-weights"] };
+}
+
+/** An image as bytes (HWC RGB) with its label if known. */
+export interface LoadedImage {
+  pixels: Uint8Array;
+  label: number | undefined;
+  description: string;
+}
+
+/** Reads the image of `--image`: a test-set index, a CIFAR-10 record file or raw RGB bytes. */
+export async function loadImage(spec: ClientArgs["image"]): Promise<LoadedImage> {
+  if (spec.kind === "test-index") {
+    const test = await loadCifar({ dataset: "cifar10", split: "test" });
+    const pixels = test.images.slice(spec.index * IMAGE_BYTES, (spec.index + 1) * IMAGE_BYTES);
+    return { pixels, label: test.labels[spec.index], description: `CIFAR-10 test image ${spec.index}` };
+  }
+  const bytes = await Deno.readFile(spec.path);
+  if (bytes.length === IMAGE_BYTES) return { pixels: bytes, label: undefined, description: spec.path };
+  if (bytes.length === IMAGE_BYTES + 1) {
+    const plane = IMAGE_BYTES / 3;
+    const pixels = new Uint8Array(IMAGE_BYTES);
+    for (let i = 0; i < plane; i++) {
+      for (let c = 0; c < 3; c++) pixels[3 * i + c] = bytes[1 + c * plane + i];
+    }
+    return { pixels, label: bytes[0], description: `${spec.path} (CIFAR-10 record)` };
+  }
+  throw new Error(
+    `${spec.path} has ${bytes.length} bytes: expected a CIFAR-10 record (${IMAGE_BYTES + 1} bytes) or raw ` +
+      `32x32 RGB bytes (${IMAGE_BYTES}); or give a test-set index`,
+  );
+}
+
+function className(index: number | undefined): string {
+  if (index === undefined) return "unknown";
+  return `${CIFAR10_CLASSES[index] ?? `class ${index}`} (${index})`;
+}
+
+/** Runs the client for `argv`; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let command, pins: SessionPins;
+  try {
+    const split = splitOptions(argv, ["model", "plan", "expect-weights"], "client");
+    command = parseClientArgs(split.rest);
+    if (command.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    pins = await sessionPins(split.values);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`client: ${error.message}`);
+    return 2;
+  }
+  let channel: FramedChannel | undefined;
+  try {
+    const image = await loadImage(command.image);
+    channel = await connect(command.host, command.port, {
+      timeoutMs: command.timeoutMs,
+      retries: 40,
+      retryDelayMs: 250,
+    });
+    const client = await InferenceClient.open(channel, { pins });
+    const offer = client.offer;
+    console.log(
+      `client: connected to ${channel.peer}: ${offer.network.graph.name}, plan ${offer.plan.slice(0, 16)}, ` +
+        `weights ${offer.weights.slice(0, 16)}, f = ${offer.network.fracBits}`,
+    );
+    const x = normalize(image.pixels, offer.normalize as ChannelStats);
+    const started = performance.now();
+    const result = await client.infer(x, { phase: (phase) => console.log(`client: ${phase} phase`) });
+    await channel.close();
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `client: ${image.description}: predicted ${className(result.predicted)}, true label ${
+        className(image.label)
+      }`,
+    );
+    console.log(`client: logits ${Array.from(result.logits, (v) => v.toFixed(4)).join(" ")}`);
+    console.log(`client: done in ${seconds.toFixed(2)} s`);
+    console.log(formatBreakdown(channel.stats(), "client"));
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(message.startsWith("client") ? message : `client: ${message}`);
+    await channel?.abort(`the client failed: ${message}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
