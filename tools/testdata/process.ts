@@ -105,3 +105,14 @@ export async function startServer(args: string[] = []): Promise<{ server: DenoPr
   const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
   return { server, port };
 }
+
+/** Runs `deno run -A <script> <args>` (script relative to tools/) to completion: exit code and all output. */
+export async function runTool(script: string, args: string[]): Promise<{ code: number; text: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", new URL(`../${script}`, import.meta.url).pathname, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  return { code: out.code, text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr) };
+}
