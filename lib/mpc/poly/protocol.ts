@@ -54,20 +54,15 @@ import {
 } from "./layout.ts";
 import {
   Fq,
-  getResidueP,
-  getResidueQ,
   liftClient,
   liftServer,
-  putResidue,
   Q,
-  residueMessage,
-  residueMessageView,
   residueOfBig,
   type Residues,
   residuesFromBytes,
   residuesOf,
   residuesToBytes,
-  truncateToField,
+  truncateVecToField,
   zeroResidues,
 } from "./ring.ts";
 
@@ -346,6 +341,39 @@ function remask(nextMask: Float64Array, k: number, prg: Prg): Residues {
   return out;
 }
 
+/** out[i] = sum_m e[i]^m hs[m][i] in F: Horner, one tight pass per coefficient. */
+function hornerVec(F: PrimeField, hs: readonly Float64Array[], e: Float64Array, out: Float64Array): Float64Array {
+  const n = out.length, top = hs.length - 1;
+  out.set(hs[top]);
+  for (let m = top - 1; m >= 0; m--) {
+    const hm = hs[m];
+    for (let i = 0; i < n; i++) out[i] = F.add(F.mul(out[i], e[i]), hm[i]);
+  }
+  return out;
+}
+
+/**
+ * The server's opening e_s = x_s - a_s (into `open`) and e = e_s + delta (into `e`) in F, for
+ * its lifted input x_s (below p <= F's modulus, so already reduced).
+ */
+function openVec(
+  F: PrimeField,
+  x: Float64Array,
+  a: Float64Array,
+  delta: Float64Array,
+  open: Float64Array,
+  e: Float64Array,
+): void {
+  const m = F.p, n = x.length;
+  for (let i = 0; i < n; i++) {
+    let u = x[i] - a[i];
+    if (u < 0) u += m;
+    open[i] = u;
+    u += delta[i];
+    e[i] = u >= m ? u - m : u;
+  }
+}
+
 /** Server, online: sends e_s for its input share `s` (F_p, inFracBits) and returns z = poly(y) - r'. */
 export async function polyOnlineServer(
   ch: Channel,
@@ -357,37 +385,19 @@ export async function polyOnlineServer(
     throw new RangeError(`polyOnlineServer: share has ${s.length} elements, offline prepared ${n}`);
   }
   if (l.degree === 0) return state.constantShare!.slice();
-  // One fused pass per message: lift, subtract a_s, serialise (the hot path of the online phase).
-  const p = Fp.p;
-  const ap = state.a.p, aq = state.a.q, dp = state.delta.p, dq = state.delta.q;
-  const ep = new Float64Array(n), eq = new Float64Array(n);
-  const open = residueMessage(n);
-  for (let i = 0; i < n; i++) {
-    const x = liftServer(s[i], l.inShift);
-    let u = x - ap[i], w = x - aq[i];
-    if (u < 0) u += p;
-    if (w < 0) w += Q;
-    putResidue(open.view, n, i, u, w);
-    // e = e_s + delta, needed after the answer.
-    u += dp[i], w += dq[i];
-    ep[i] = u >= p ? u - p : u;
-    eq[i] = w >= Q ? w - Q : w;
-  }
-  await ch.send(OPEN_KIND, open.bytes);
-  const masked = residueMessageView(await ch.recv(MASKED_KIND), n, MASKED_KIND);
-  const hp = state.horner.map((r) => r.p), hq = state.horner.map((r) => r.q), top = hp.length - 1;
+  // Whole-vector passes with one field operation site each, so V8 inlines the arithmetic.
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[i] = liftServer(s[i], l.inShift);
+  const open = zeroResidues(n), e = zeroResidues(n);
+  openVec(Fp, x, state.a.p, state.delta.p, open.p, e.p);
+  openVec(Fq, x, state.a.q, state.delta.q, open.q, e.q);
+  await ch.send(OPEN_KIND, residuesToBytes(open));
+  const masked = residuesFromBytes(await ch.recv(MASKED_KIND), n, MASKED_KIND);
+  // z = X - R mod pq: the server's Horner pass plus the client's answer; reuse x and open.
+  const zp = Fp.addVec(hornerVec(Fp, state.horner.map((r) => r.p), e.p, x), masked.p, x);
+  const zq = Fq.addVec(hornerVec(Fq, state.horner.map((r) => r.q), e.q, open.p), masked.q, open.p);
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const e1 = ep[i], e2 = eq[i];
-    let zp = hp[top][i], zq = hq[top][i];
-    for (let m = top - 1; m >= 0; m--) {
-      zp = Fp.add(Fp.mul(zp, e1), hp[m][i]);
-      zq = Fq.add(Fq.mul(zq, e2), hq[m][i]);
-    }
-    zp = Fp.add(zp, getResidueP(masked, i));
-    zq = Fq.add(zq, getResidueQ(masked, n, i));
-    out[i] = Fp.add(truncateToField(zp, zq, l.outShift), 1);
-  }
+  truncateVecToField(zp, zq, l.outShift, out, 1);
   return out;
 }
 
@@ -395,18 +405,11 @@ export async function polyOnlineServer(
 export async function polyOnlineClient(ch: Channel, state: PolyClientState): Promise<void> {
   const { layout: l, n } = state;
   if (l.degree === 0) return;
-  const open = residueMessageView(await ch.recv(OPEN_KIND), n, OPEN_KIND);
-  const hp = state.h.map((r) => r.p), hq = state.h.map((r) => r.q), top = hp.length - 1;
-  const dp = state.delta.p, dq = state.delta.q, rp = state.r.p, rq = state.r.q;
-  const masked = residueMessage(n);
-  for (let i = 0; i < n; i++) {
-    const e1 = Fp.add(getResidueP(open, i), dp[i]), e2 = Fq.add(getResidueQ(open, n, i), dq[i]);
-    let zp = hp[top][i], zq = hq[top][i];
-    for (let m = top - 1; m >= 0; m--) {
-      zp = Fp.add(Fp.mul(zp, e1), hp[m][i]);
-      zq = Fq.add(Fq.mul(zq, e2), hq[m][i]);
-    }
-    putResidue(masked.view, n, i, Fp.sub(zp, rp[i]), Fq.sub(zq, rq[i]));
-  }
-  await ch.send(MASKED_KIND, masked.bytes);
+  const open = residuesFromBytes(await ch.recv(OPEN_KIND), n, OPEN_KIND);
+  // e = e_s + delta and the answer sum_m e^m (H_m - sigma_m) - R, in place over the opening.
+  const answer = (F: PrimeField, key: "p" | "q") => {
+    const e = F.addVec(open[key], state.delta[key], open[key]);
+    return F.subVec(hornerVec(F, state.h.map((r) => r[key]), e, new Float64Array(n)), state.r[key], e);
+  };
+  await ch.send(MASKED_KIND, residuesToBytes({ p: answer(Fp, "p"), q: answer(Fq, "q") }));
 }

@@ -85,69 +85,49 @@ export function liftClient(c: number, shift: number): number {
  * [0, MAX_TRUNCATION_BITS].
  */
 export function truncateToField(zp: number, zq: number, k: number): number {
-  // CRT: z = zp + p t with t = (zq - zp) p^-1 mod q; then z - P = zp + p u, u = t - q in [-q, 0).
+  const out = new Float64Array(1);
+  truncateVecToField(Float64Array.of(zp), Float64Array.of(zq), k, out);
+  return out[0];
+}
+
+/**
+ * `truncateToField` elementwise, plus `add` (0 or 1) mod p, into `out`: one pass with the
+ * k-dependent constants hoisted (the last step of the protocol's online phase).
+ */
+export function truncateVecToField(
+  zp: Float64Array,
+  zq: Float64Array,
+  k: number,
+  out: Float64Array,
+  add = 0,
+): void {
+  const p = Fp.p, n = out.length;
+  const scale = 2 ** -k;
+  if (k <= E_P) {
+    // zp + p u = C_P 2^E_P u + (zp + u); the first part is a multiple of 2^k when k <= E_P.
+    const c = Fp.reduce(C_P * 2 ** (E_P - k));
+    for (let i = 0; i < n; i++) {
+      const u = crtHigh(zp[i], zq[i]);
+      let r = Fp.mul(c, Fp.reduce(u)) + Fp.reduce(Math.floor((zp[i] + u) * scale)) + add;
+      if (r >= p) r -= p;
+      out[i] = r >= p ? r - p : r;
+    }
+    return;
+  }
+  const scaleE = 2 ** -E_P, scaleRest = 2 ** (E_P - k);
+  for (let i = 0; i < n; i++) {
+    const zpi = zp[i], u = crtHigh(zpi, zq[i]);
+    const a = C_P * u + Math.floor((zpi + u) * scaleE); // |a| < 2^46: exact
+    const r = Fp.reduce(Math.floor(a * scaleRest)) + add;
+    out[i] = r >= p ? r - p : r;
+  }
+}
+
+/** CRT: z = zp + p t with t = (zq - zp) p^-1 mod q; returns u = t - q in [-q, 0), z - P = zp + p u. */
+function crtHigh(zp: number, zq: number): number {
   let d = zq - zp;
   if (d < 0) d += Q;
-  const u = Fq.mul(d, P_INV_Q) - Q;
-  // zp + p u = C_P 2^E_P u + (zp + u); the first part is a multiple of 2^k when k <= E_P.
-  if (k <= E_P) {
-    return Fp.add(
-      Fp.mul(Fp.reduce(C_P * 2 ** (E_P - k)), Fp.reduce(u)),
-      Fp.reduce(Math.floor((zp + u) / 2 ** k)),
-    );
-  }
-  const a = C_P * u + Math.floor((zp + u) / 2 ** E_P); // |a| < 2^46: exact
-  return Fp.reduce(Math.floor(a / 2 ** (k - E_P)));
-}
-
-/** Bytes per residue (both primes have 41 bits). */
-const RESIDUE_BYTES = 6;
-if (Fp.bytesPerElement !== RESIDUE_BYTES || Fq.bytesPerElement !== RESIDUE_BYTES) {
-  throw new Error("ring: residue serialisation assumes 6-byte elements mod p and mod q");
-}
-
-/** A message of n residue pairs in the layout of `residuesToBytes`, for writing in place. */
-export function residueMessage(n: number): { bytes: Uint8Array; view: DataView } {
-  const bytes = new Uint8Array(2 * RESIDUE_BYTES * n);
-  return { bytes, view: new DataView(bytes.buffer) };
-}
-
-/** Writes pair i of an n-pair message (values must be reduced). */
-export function putResidue(view: DataView, n: number, i: number, vp: number, vq: number): void {
-  put48(view, RESIDUE_BYTES * i, vp);
-  put48(view, RESIDUE_BYTES * (n + i), vq);
-}
-
-/** The mod-p half of pair i of a received message; throws if it is not reduced. */
-export function getResidueP(view: DataView, i: number): number {
-  const v = get48(view, RESIDUE_BYTES * i);
-  if (!(v < Fp.p)) throw new RangeError(`residue message: element ${i} is not reduced mod p`);
-  return v;
-}
-
-/** The mod-q half of pair i of a received n-pair message; throws if it is not reduced. */
-export function getResidueQ(view: DataView, n: number, i: number): number {
-  const v = get48(view, RESIDUE_BYTES * (n + i));
-  if (!(v < Q)) throw new RangeError(`residue message: element ${i} is not reduced mod q`);
-  return v;
-}
-
-/** A view of a received n-pair message after checking its length. */
-export function residueMessageView(bytes: Uint8Array, n: number, what: string): DataView {
-  if (bytes.length !== 2 * RESIDUE_BYTES * n) {
-    throw new RangeError(`${what}: ${bytes.length} bytes is not ${n} residue pairs`);
-  }
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function put48(view: DataView, o: number, x: number): void {
-  const hi = Math.floor(x / 4294967296);
-  view.setUint32(o, x - hi * 4294967296, true);
-  view.setUint16(o + 4, hi, true);
-}
-
-function get48(view: DataView, o: number): number {
-  return view.getUint16(o + 4, true) * 4294967296 + view.getUint32(o, true);
+  return Fq.mul(d, P_INV_Q) - Q;
 }
 
 /** Serialises residues: the p part then the q part, `bytesPerElement` bytes each. */
