@@ -63,6 +63,30 @@ function randomBatch(count: number, seed: number): Batch {
 const median3 = (v: number[]) => [...v].sort((x, y) => x - y)[1];
 
 /**
+ * Seconds the training worker threads of this process ran and waited runnable for a CPU, from
+ * Linux's per-thread schedstat (undefined where /proc is unavailable).
+ */
+function workerSchedule(): { run: number; wait: number } | undefined {
+  try {
+    let run = 0, wait = 0;
+    for (const task of Deno.readDirSync("/proc/self/task")) {
+      const dir = `/proc/self/task/${task.name}`;
+      try {
+        if (!Deno.readTextFileSync(`${dir}/comm`).startsWith("worker")) continue;
+        const [r, w] = Deno.readTextFileSync(`${dir}/schedstat`).split(" ").map(Number);
+        run += r / 1e9;
+        wait += w / 1e9;
+      } catch {
+        // The thread ended between listing and reading.
+      }
+    }
+    return { run, wait };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Three timed chunks of `run` (each a third of `n` calls): median images per wall second, and
  * median images per CPU second of this process (all threads), which other processes' load on
  * the shared cores disturbs much less.
@@ -96,13 +120,21 @@ async function measure(name: Case, workers: number) {
     await engine.evaluate(infer);
     // VGG-16 steps take seconds each: half as many keep the whole benchmark to minutes.
     const n = name === "vgg16" ? Math.max(3, Math.round(steps / 2)) : steps;
+    const before = workerSchedule();
     const t = await rate(n, batchSize, () => engine.step(train, 0.01));
+    const after = workerSchedule();
+    const waited = before && after ? after.wait - before.wait : NaN;
+    const ran = before && after ? after.run - before.run : NaN;
     const inferSteps = Math.max(3, Math.round(n * batchSize / 250));
     const i = await rate(inferSteps, 250, () => engine.evaluate(infer));
     const result = {
       train_img_s: +t.median.toFixed(1),
       infer_img_s: +i.median.toFixed(1),
       train_img_per_cpu_s: +t.perCpu.toFixed(1),
+      // Share of the workers' runnable time spent waiting for a CPU (other processes' load).
+      ...(Number.isFinite(waited)
+        ? { train_worker_cpu_wait_share: +(waited / (waited + ran)).toFixed(3) }
+        : {}),
       infer_img_per_cpu_s: +i.perCpu.toFixed(1),
       train_chunks: t.chunks,
       infer_chunks: i.chunks,
@@ -110,7 +142,9 @@ async function measure(name: Case, workers: number) {
     };
     console.error(
       `${name} x${workers}: train ${result.train_img_s} img/s ${JSON.stringify(t.chunks)} ` +
-        `(${result.train_img_per_cpu_s} per CPU s), inference ${result.infer_img_s} img/s ` +
+        `(${result.train_img_per_cpu_s} per CPU s, workers waited for a CPU ${
+          (100 * waited / (waited + ran)).toFixed(0)
+        }% of their runnable time), inference ${result.infer_img_s} img/s ` +
         `${JSON.stringify(i.chunks)} (${result.infer_img_per_cpu_s} per CPU s) (${result.seconds} s)`,
     );
     return result;
@@ -159,7 +193,8 @@ const report = {
   date: new Date().toISOString(),
   note:
     "median of three timed chunks after warm-up, random inputs. *_per_cpu_s: images per CPU second of the " +
-    "whole process (all threads). Wall-clock img/s on this shared 2-core machine depends on other load (loadavg).",
+    "whole process (all threads). Wall-clock img/s on this shared 2-core machine depends on other load " +
+    "(loadavg; train_worker_cpu_wait_share: share of the workers' runnable time spent waiting for a CPU).",
 };
 await writeBenchmark(a.out!, report);
 console.error(`wrote ${a.out}`);

@@ -4,8 +4,10 @@
  *
  * @module
  */
+import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { type Graph, inferShapes } from "./graph.ts";
+import { batchNormTraining } from "./kernels/mod.ts";
 import { MaskedActivation } from "./masked_activation.ts";
 
 /** Options of {@link buildModel}. */
@@ -19,6 +21,91 @@ export interface BuildOptions {
 
 /** Batch-norm settings (PyTorch's defaults: they settle running statistics in short runs). */
 export const BATCH_NORM = { momentum: 0.9, epsilon: 1e-5 } as const;
+
+/** The class behind a tfjs-layers factory: the package exports factories, not the layer classes. */
+function layerClass<A, L>(factory: (args: A) => L, sample: NoInfer<A>): new (args: A) => L {
+  return Object.getPrototypeOf(factory(sample)).constructor;
+}
+
+type Kwargs = Parameters<tfl.layers.Layer["call"]>[1];
+
+const StockConv2D = layerClass(tfl.layers.conv2d, { filters: 1, kernelSize: 1 });
+
+/**
+ * tfjs-layers' Conv2D computing a bias-free, linear convolution with `tf.conv2d` instead of
+ * `tf.fused.conv2d`. The fused op's gradient computes the input and filter gradients together,
+ * so the first layer paid for an input gradient nobody uses (~2% of a CNN-7 step); the plain
+ * op's gradient computes only what is asked for. Same weights, output, class name and config as
+ * the stock layer (saved models load as stock Conv2D); other configurations run the stock path.
+ */
+export class TrainingConv2D extends StockConv2D {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const c = this.getConfig() as {
+      useBias: boolean;
+      activation: string;
+      dataFormat: string;
+      strides: [number, number];
+      padding: string;
+      dilationRate: [number, number];
+    };
+    if (c.useBias || c.activation !== "linear" || c.dataFormat !== "channelsLast" || x.rank !== 4) {
+      return super.call(inputs, kwargs);
+    }
+    const pad = c.padding === "same" ? "same" : "valid";
+    return tf.conv2d(
+      x as tf.Tensor4D,
+      this.weights[0].read() as tf.Tensor4D,
+      c.strides,
+      pad,
+      "NHWC",
+      c.dilationRate,
+    );
+  }
+}
+
+const StockBatchNormalization = layerClass(tfl.layers.batchNormalization, {});
+
+/**
+ * tfjs-layers' BatchNormalization whose training-mode pass is {@link batchNormTraining}: one
+ * closed-form gradient instead of differentiating tf.moments + tf.batchNorm through the tape
+ * (a dozen full-size tensors per layer). Everything else is the stock layer's: the same weights
+ * in the same order (gamma, beta, moving_mean, moving_variance), the same moving-average update
+ * `m - (m - batch) * (1 - momentum)` with the biased batch variance, the same inference path,
+ * and the same class name and config, so saved models load as stock BatchNormalization.
+ */
+export class TrainingBatchNormalization extends StockBatchNormalization {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const c = this.getConfig() as {
+      axis: number;
+      momentum: number;
+      epsilon: number;
+      center: boolean;
+      scale: boolean;
+    };
+    const lastAxis = c.axis === -1 || c.axis === x.rank - 1;
+    if (!kwargs["training"] || !lastAxis || !c.center || !c.scale || x.dtype !== "float32") {
+      return super.call(inputs, kwargs);
+    }
+    const [gamma, beta, movingMean, movingVariance] = this.weights;
+    return tf.tidy(() => {
+      const { y, mean, variance } = batchNormTraining(
+        x,
+        gamma.read() as tf.Tensor1D,
+        beta.read() as tf.Tensor1D,
+        c.epsilon,
+      );
+      const decay = 1 - c.momentum;
+      for (const [moving, batch] of [[movingMean, mean], [movingVariance, variance]] as const) {
+        const old = moving.read();
+        moving.write(tf.sub(old, tf.mul(tf.sub(old, batch), decay)));
+      }
+      tf.dispose([mean, variance]);
+      return y;
+    });
+  }
+}
 
 /**
  * A functional model computing the graph's logits (no softmax). Convolutions and dense layers
@@ -42,18 +129,20 @@ export function buildModel(graph: Graph, options: BuildOptions = {}): tfl.Layers
         out = input = tfl.input({ shape: [...op.shape], name });
         break;
       case "conv":
-        out = apply(tfl.layers.conv2d({
-          name,
-          filters: op.filters,
-          kernelSize: op.kernel,
-          strides: op.stride,
-          padding: op.padding,
-          useBias: op.useBias,
-          kernelInitializer: kernelInitializer(index),
-        }));
+        out = apply(
+          new TrainingConv2D({
+            name,
+            filters: op.filters,
+            kernelSize: op.kernel,
+            strides: op.stride,
+            padding: op.padding,
+            useBias: op.useBias,
+            kernelInitializer: kernelInitializer(index),
+          }),
+        );
         break;
       case "batchnorm":
-        out = apply(tfl.layers.batchNormalization({ name, axis: -1, ...BATCH_NORM }));
+        out = apply(new TrainingBatchNormalization({ name, axis: -1, ...BATCH_NORM }));
         break;
       case "activation":
         out = apply(new MaskedActivation({ name }));

@@ -5,7 +5,15 @@ import assert from "node:assert/strict";
 import { cnn7, resnet32, vgg16 } from "./architectures.ts";
 import type { Graph } from "./graph.ts";
 import { MaskedActivation } from "./masked_activation.ts";
-import { activationLayers, buildModel, findLayer } from "./model.ts";
+import { initBackend } from "./backend.ts";
+import { relativeError } from "./kernels/_test_util.ts";
+import {
+  activationLayers,
+  buildModel,
+  findLayer,
+  TrainingBatchNormalization,
+  TrainingConv2D,
+} from "./model.ts";
 import { allReluPlan, applyPlan, uniformPlan } from "./plan.ts";
 
 await tf.setBackend("cpu");
@@ -111,3 +119,46 @@ Deno.test("a MaskedActivation works on dense sites ([batch, units])", () => {
   assert.ok(site instanceof MaskedActivation);
   assert.equal(site.channels, 512);
 });
+
+/**
+ * Loss, gradients and updated batch-norm statistics of one training-mode pass of `model`, whose
+ * class names and weights also rebuild it from its JSON with tfjs-layers' stock layers.
+ */
+function trainingPass(model: tfl.LayersModel, x: tf.Tensor, r: tf.Tensor): tf.Tensor[] {
+  const { value, grads } = tf.variableGrads(
+    () => tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, r)) as tf.Scalar,
+    model.trainableWeights.map((w) => w.read() as tf.Variable),
+  );
+  return [value, ...Object.values(grads), ...model.nonTrainableWeights.map((w) => tf.clone(w.read()))];
+}
+
+for (const backend of ["cpu", "wasm"] as const) {
+  Deno.test(`buildModel's Conv2D and BatchNormalization train like tfjs-layers' stock layers (${backend})`, async () => {
+    await initBackend(backend);
+    const built = buildModel(TINY, { seed: 5 });
+    assert.ok(built.layers.some((l) => l instanceof TrainingConv2D));
+    assert.ok(built.layers.some((l) => l instanceof TrainingBatchNormalization));
+    // Saved as stock layers: the JSON rebuilds a model of stock Conv2D and BatchNormalization.
+    const stock = await tfl.models.modelFromJSON({ modelTopology: built.toJSON(null, false) });
+    assert.ok(
+      !stock.layers.some((l) => l instanceof TrainingConv2D || l instanceof TrainingBatchNormalization),
+    );
+    assert.deepEqual(stock.weights.map((w) => w.originalName), built.weights.map((w) => w.originalName));
+    stock.setWeights(built.getWeights());
+    const x = tf.add(tf.mul(tf.randomNormal([6, 4, 4, 2], 0, 1, "float32", 6), 2), 1);
+    const r = tf.randomNormal([6, 3], 0, 1, "float32", 7);
+    // Twice: the second pass starts from moving statistics the first one updated.
+    for (let pass = 0; pass < 2; pass++) {
+      const want = trainingPass(stock, x, r), got = trainingPass(built, x, r);
+      assert.equal(got.length, want.length);
+      got.forEach((g, i) => {
+        const err = relativeError(g.dataSync(), want[i].dataSync());
+        assert.ok(err < 1e-4, `pass ${pass} output ${i}: relative error ${err}`);
+      });
+      tf.dispose([...want, ...got]);
+    }
+    const inference = (m: tfl.LayersModel) => (m.predict(x) as tf.Tensor).dataSync();
+    assert.ok(relativeError(inference(built), inference(stock)) < 1e-5);
+    await initBackend("cpu");
+  });
+}
