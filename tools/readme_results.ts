@@ -27,7 +27,8 @@ const fmt = (x: unknown, digits = 1): string =>
 function provenance(file: Json): string {
   const meta = file.meta ?? {};
   const machine = file.machine ?? meta.machine ?? {};
-  const commit = String(file.commit ?? meta.commit ?? "unknown").slice(0, 12);
+  const full = String(file.commit ?? meta.commit ?? "unknown");
+  const commit = full.slice(0, 12) + (full.endsWith("-dirty") ? " (uncommitted changes)" : "");
   return `_${machine.cpu ?? "unknown CPU"}, ${machine.cores ?? "?"} cores; profile ${meta.profile ?? "?"}; ` +
     `commit ${commit}; ${meta.timestamp ?? ""}_`;
 }
