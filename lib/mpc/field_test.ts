@@ -22,7 +22,7 @@ function samples(F: PrimeField, n: number, prg: Prg): number[] {
     2 ** 27,
     2 ** 27 + 1,
   ];
-  if (p > 2 ** 40) edges.push(2 ** 40 - 1, 2 ** 40);
+  if (p > 2 ** 40) edges.push(2 ** 40 - 1, 2 ** 40, 2 ** 40 + 1);
   return [...edges.filter((x) => x < p), ...F.random(n, prg)];
 }
 
@@ -41,6 +41,38 @@ for (const F of [Fp, new PrimeField(562949952847873), new PrimeField(21990231900
         assert.equal(F.neg(a), Number((p - A) % p));
       }
     }
+  });
+
+  Deno.test(`field p=${F.p}: mulAdd, mulAddVec and hornerVec agree with BigInt`, () => {
+    const prg = new Prg(seed(2));
+    const p = BigInt(F.p);
+    const edges = samples(F, 0, prg);
+    // Every triple of edge values (0, 1, p - 1, 2^40 +- 1, ...), where corrections are likeliest.
+    for (const a of edges) {
+      for (const b of edges) {
+        for (const c of edges) {
+          assert.equal(F.mulAdd(a, b, c), Number((BigInt(a) * BigInt(b) + BigInt(c)) % p), `${a} ${b} ${c}`);
+        }
+      }
+    }
+    const n = 4000;
+    const [a, b, c, d] = [0, 1, 2, 3].map(() => Float64Array.from(samples(F, n, prg).slice(0, n)));
+    b.reverse();
+    const fused = F.mulAddVec(a, b, c);
+    for (let i = 0; i < n; i++) {
+      assert.equal(fused[i], Number((BigInt(a[i]) * BigInt(b[i]) + BigInt(c[i])) % p), `mulAddVec[${i}]`);
+    }
+    // Degree 3 in x = b, coefficients a (constant) .. d (cubic); out aliases x.
+    const x = b.slice();
+    F.hornerVec([a, c, d, fused], x, x);
+    for (let i = 0; i < n; i++) {
+      const X = BigInt(b[i]);
+      const want = (BigInt(a[i]) + X * (BigInt(c[i]) + X * (BigInt(d[i]) + X * BigInt(fused[i])))) % p;
+      assert.equal(x[i], Number(want), `hornerVec[${i}]`);
+    }
+    assert.deepEqual(F.hornerVec([a], b), a);
+    assert.throws(() => F.hornerVec([], b), /at least one coefficient/);
+    assert.throws(() => F.mulAddVec(a, b, c.subarray(1)), /lengths differ/);
   });
 }
 

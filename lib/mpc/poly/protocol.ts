@@ -341,17 +341,6 @@ function remask(nextMask: Float64Array, k: number, prg: Prg): Residues {
   return out;
 }
 
-/** out[i] = sum_m e[i]^m hs[m][i] in F: Horner, one tight pass per coefficient. */
-function hornerVec(F: PrimeField, hs: readonly Float64Array[], e: Float64Array, out: Float64Array): Float64Array {
-  const n = out.length, top = hs.length - 1;
-  out.set(hs[top]);
-  for (let m = top - 1; m >= 0; m--) {
-    const hm = hs[m];
-    for (let i = 0; i < n; i++) out[i] = F.add(F.mul(out[i], e[i]), hm[i]);
-  }
-  return out;
-}
-
 /**
  * The server's opening e_s = x_s - a_s (into `open`) and e = e_s + delta (into `e`) in F, for
  * its lifted input x_s (below p <= F's modulus, so already reduced).
@@ -394,8 +383,8 @@ export async function polyOnlineServer(
   await ch.send(OPEN_KIND, residuesToBytes(open));
   const masked = residuesFromBytes(await ch.recv(MASKED_KIND), n, MASKED_KIND);
   // z = X - R mod pq: the server's Horner pass plus the client's answer; reuse x and open.
-  const zp = Fp.addVec(hornerVec(Fp, state.horner.map((r) => r.p), e.p, x), masked.p, x);
-  const zq = Fq.addVec(hornerVec(Fq, state.horner.map((r) => r.q), e.q, open.p), masked.q, open.p);
+  const zp = Fp.addVec(Fp.hornerVec(state.horner.map((r) => r.p), e.p, x), masked.p, x);
+  const zq = Fq.addVec(Fq.hornerVec(state.horner.map((r) => r.q), e.q, open.p), masked.q, open.p);
   const out = new Float64Array(n);
   truncateVecToField(zp, zq, l.outShift, out, 1);
   return out;
@@ -409,7 +398,7 @@ export async function polyOnlineClient(ch: Channel, state: PolyClientState): Pro
   // e = e_s + delta and the answer sum_m e^m (H_m - sigma_m) - R, in place over the opening.
   const answer = (F: PrimeField, key: "p" | "q") => {
     const e = F.addVec(open[key], state.delta[key], open[key]);
-    return F.subVec(hornerVec(F, state.h.map((r) => r[key]), e, new Float64Array(n)), state.r[key], e);
+    return F.subVec(F.hornerVec(state.h.map((r) => r[key]), e), state.r[key], e);
   };
   await ch.send(MASKED_KIND, residuesToBytes({ p: answer(Fp, "p"), q: answer(Fq, "q") }));
 }
