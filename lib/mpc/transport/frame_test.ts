@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { isTransportError } from "./testdata/assertions.ts";
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   encodeFrameHeader,
@@ -6,7 +7,6 @@ import {
   FrameReader,
   FrameType,
   MAX_KIND_BYTES,
-  TransportError,
   writeAll,
 } from "./frame.ts";
 import { memoryStreamPair } from "./memory.ts";
@@ -45,15 +45,6 @@ async function readerOver(bytes: Uint8Array): Promise<FrameReader> {
   await writeAll(writer, bytes);
   writer.close();
   return new FrameReader(reader);
-}
-
-function isTransportError(code: string, ...fragments: string[]) {
-  return (error: unknown) => {
-    assert.ok(error instanceof TransportError, `expected a TransportError, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    for (const fragment of fragments) assert.ok(error.message.includes(fragment), error.message);
-    return true;
-  };
 }
 
 Deno.test("encodeFrameHeader lays out magic, version, type, kind and big-endian length", () => {

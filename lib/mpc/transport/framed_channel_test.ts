@@ -1,25 +1,11 @@
 import assert from "node:assert/strict";
-import { encodeFrameHeader, encodeKind, FrameType, TransportError, writeAll } from "./frame.ts";
+import { isTransportError, pattern } from "./testdata/assertions.ts";
+import { encodeFrameHeader, encodeKind, FrameType, writeAll } from "./frame.ts";
 import { FramedChannel } from "./framed_channel.ts";
 import { memoryChannelPair, memoryStreamPair } from "./memory.ts";
 
 /** Wire size of a message frame, from the documented layout: 15 header bytes + kind + payload. */
 const frameBytes = (kind: string, n: number) => 15 + new TextEncoder().encode(kind).length + n;
-
-function pattern(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = (i * 31 + seed * 7 + (i >>> 8)) & 0xff;
-  return out;
-}
-
-function isTransportError(code: string, ...fragments: string[]) {
-  return (error: unknown) => {
-    assert.ok(error instanceof TransportError, `expected a TransportError, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    for (const fragment of fragments) assert.ok(error.message.includes(fragment), error.message);
-    return true;
-  };
-}
 
 /** A channel whose peer is a raw byte stream the test writes to. */
 function channelWithRawPeer(options = {}) {

@@ -1,26 +1,12 @@
 import assert from "node:assert/strict";
-import { encodeFrameHeader, encodeKind, FrameType, TransportError, writeAll } from "./frame.ts";
+import { isTransportError, pattern } from "./testdata/assertions.ts";
+import { encodeFrameHeader, encodeKind, FrameType, writeAll } from "./frame.ts";
 import { connect, listen } from "./tcp.ts";
 
 // Every socket in these tests is on 127.0.0.1.
 const HOST = "127.0.0.1";
 const PEER_SCRIPT = new URL("./testdata/peer.ts", import.meta.url).pathname;
 const frameBytes = (kind: string, n: number) => 15 + new TextEncoder().encode(kind).length + n;
-
-function pattern(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = (i * 131 + seed + (i >>> 10)) & 0xff;
-  return out;
-}
-
-function isTransportError(code: string, ...fragments: string[]) {
-  return (error: unknown) => {
-    assert.ok(error instanceof TransportError, `expected a TransportError, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    for (const fragment of fragments) assert.ok(error.message.includes(fragment), error.message);
-    return true;
-  };
-}
 
 /** A server channel whose client is a raw socket the test writes bytes to. */
 async function serverWithRawClient(options = {}) {
