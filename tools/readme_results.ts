@@ -79,7 +79,8 @@ function trainSection(bench: Json | undefined, model: Json | undefined): string 
   if (model) {
     parts.push(
       `Shipped all-ReLU CNN-7 (\`data/pretrained/cnn7/\`): test accuracy **${fmt(model.testAccuracy * 100, 2)}%** ` +
-        `on CIFAR-10 test_batch (the paper's all-ReLU model: 85.1%), ${model.epochs} epochs, seed ${model.seed}.`,
+        `on CIFAR-10 test_batch (the paper's all-ReLU model: 85.1%), ${model.epochs} epochs, seed ${model.config?.seed}, ` +
+        `${model.workers} workers, commit ${model.commit} (command and schedule in \`training.json\`, log in \`log.jsonl\`).`,
     );
   } else {
     parts.push(
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
   const fig2 = await readJson("results/fig2_relu_distribution.json");
   if (fig2) sections.push(fig2Section(fig2));
   sections.push(
-    trainSection(await readJson("results/bench_train.json"), await readJson("data/pretrained/cnn7/summary.json")),
+    trainSection(await readJson("results/bench_train.json"), await readJson("data/pretrained/cnn7/training.json")),
   );
   const gc = await readJson("results/bench_gc.json");
   if (gc) sections.push(gcSection(gc));

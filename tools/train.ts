@@ -235,6 +235,7 @@ if (a.out) {
       {
         model,
         dataset,
+        command: `deno task train ${Deno.args.join(" ")}`,
         recipe: { ...plain, init: a.init ?? null },
         config: { ...config, meta },
         testAccuracy,

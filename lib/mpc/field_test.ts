@@ -26,7 +26,9 @@ function samples(F: PrimeField, n: number, prg: Prg): number[] {
   return [...edges.filter((x) => x < p), ...F.random(n, prg)];
 }
 
-for (const F of [Fp, new PrimeField(562949952847873), new PrimeField(2199023190017), new PrimeField(65537)]) {
+for (
+  const F of [Fp, new PrimeField(263882790666241), new PrimeField(2168958484481), new PrimeField(65537)]
+) {
   Deno.test(`field p=${F.p}: mul/add/sub/neg agree with BigInt`, () => {
     const prg = new Prg(seed(1));
     const xs = samples(F, 3000, prg);
@@ -162,9 +164,21 @@ Deno.test("field: bytes round-trip and reject non-elements", () => {
   const bad = Fp.toBytes(new Float64Array([P - 1]));
   bad[0] += 1; // p itself
   assert.throws(() => Fp.fromBytes(bad), /not a field element/);
-  const F49 = new PrimeField(562949952847873);
-  const w = F49.random(100, prg);
-  assert.deepEqual(F49.fromBytes(F49.toBytes(w)), w);
+  // 6 bytes from an odd offset (the word path needs alignment), 5 and 3 bytes per element.
+  const odd = new Uint8Array(bytes.length + 1);
+  odd.set(bytes, 1);
+  assert.deepEqual(Fp.fromBytes(odd.subarray(1), 500), v);
+  const into = new Uint8Array(bytes.length + 3);
+  Fp.toBytes(v, into.subarray(1, bytes.length + 1)); // odd offset: the byte path
+  assert.deepEqual(into.subarray(1, bytes.length + 1), bytes);
+  Fp.toBytes(v, into.subarray(2, bytes.length + 2)); // even offset: the word path
+  assert.deepEqual(into.subarray(2, bytes.length + 2), bytes);
+  assert.throws(() => Fp.toBytes(v, into), /need 3000 bytes/);
+  for (const F of [new PrimeField(23857201153), new PrimeField(65537)]) {
+    const w = F.random(100, prg);
+    assert.equal(F.toBytes(w).length, 100 * F.bytesPerElement);
+    assert.deepEqual(F.fromBytes(F.toBytes(w)), w);
+  }
 });
 
 Deno.test("field: checkVec names the bad entry; constructor rejects bad moduli", () => {
@@ -172,4 +186,6 @@ Deno.test("field: checkVec names the bad entry; constructor rejects bad moduli",
   assert.throws(() => Fp.checkVec(new Float64Array([0.5])), /not a field element/);
   assert.throws(() => new PrimeField(2 ** 50 + 1), /odd prime/);
   assert.throws(() => new PrimeField(10), /odd prime/);
+  // 562949952847873 = 34359738333 * 2^14 + 1: prime, but its odd part is too large.
+  assert.throws(() => new PrimeField(562949952847873), /odd part/);
 });

@@ -119,10 +119,8 @@ export interface PolyClientState {
   readonly layout: ResolvedPolyLayout;
   readonly n: number;
   readonly delta: Residues;
-  /** H_m - sigma_m, m < d. */
+  /** G_m = H_m - sigma_m for 0 < m < d, and G_0 = H_0 - sigma_0 - R (the mask folded in). */
   readonly h: Residues[];
-  /** R. */
-  readonly r: Residues;
 }
 
 function warnInsecure(options: PolyOptions): boolean {
@@ -300,7 +298,7 @@ export async function polyOfflineClient(
   Fp.checkVec(nextMask, "poly next-layer mask");
   if (l.degree === 0) {
     await ch.send(MASK_KIND, Fp.toBytes(nextMask));
-    return { layout: l, n, delta: zeroResidues(0), h: [], r: zeroResidues(0) };
+    return { layout: l, n, delta: zeroResidues(0), h: [] };
   }
   const insecure = warnInsecure(options);
   if (!insecure && !keys) {
@@ -317,13 +315,11 @@ export async function polyOfflineClient(
   const x = residuesOf(Array.from(c, (v) => liftClient(v, l.inShift)));
   const delta = { p: Fp.subVec(x.p, a.p), q: Fq.subVec(x.q, a.q) };
   await ch.send(DELTA_KIND, residuesToBytes(delta));
-  return {
-    layout: l,
-    n,
-    delta,
-    h: hp.map((v, m) => ({ p: v, q: hq[m] })),
-    r: remask(nextMask, l.outShift, prg),
-  };
+  const h = hp.map((v, m) => ({ p: v, q: hq[m] }));
+  const r = remask(nextMask, l.outShift, prg);
+  Fp.subVec(h[0].p, r.p, h[0].p);
+  Fq.subVec(h[0].q, r.q, h[0].q);
+  return { layout: l, n, delta, h };
 }
 
 /** R = 2^k (r' + p j) + rho as residues, rho < 2^k and j < floor(q / 2^k) uniform. */
@@ -343,19 +339,20 @@ function remask(nextMask: Float64Array, k: number, prg: Prg): Residues {
 
 /**
  * The server's opening e_s = x_s - a_s (into `open`) and e = e_s + delta (into `e`) in F, for
- * its lifted input x_s (below p <= F's modulus, so already reduced).
+ * its input share s lifted on the fly to x_s (below p <= F's modulus, so already reduced).
  */
 function openVec(
   F: PrimeField,
-  x: Float64Array,
+  s: Float64Array,
+  shift: number,
   a: Float64Array,
   delta: Float64Array,
   open: Float64Array,
   e: Float64Array,
 ): void {
-  const m = F.p, n = x.length;
+  const m = F.p, n = s.length;
   for (let i = 0; i < n; i++) {
-    let u = x[i] - a[i];
+    let u = liftServer(s[i], shift) - a[i];
     if (u < 0) u += m;
     open[i] = u;
     u += delta[i];
@@ -374,20 +371,21 @@ export async function polyOnlineServer(
     throw new RangeError(`polyOnlineServer: share has ${s.length} elements, offline prepared ${n}`);
   }
   if (l.degree === 0) return state.constantShare!.slice();
-  // Whole-vector passes with one field operation site each, so V8 inlines the arithmetic.
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) x[i] = liftServer(s[i], l.inShift);
+  // Whole-vector passes with one field operation site each, so V8 inlines the arithmetic; the
+  // few buffers are reused in place (fresh allocations cost page faults at this size).
   const open = zeroResidues(n), e = zeroResidues(n);
-  openVec(Fp, x, state.a.p, state.delta.p, open.p, e.p);
-  openVec(Fq, x, state.a.q, state.delta.q, open.q, e.q);
+  openVec(Fp, s, l.inShift, state.a.p, state.delta.p, open.p, e.p);
+  openVec(Fq, s, l.inShift, state.a.q, state.delta.q, open.q, e.q);
   await ch.send(OPEN_KIND, residuesToBytes(open));
+  // The server's part of z needs only e: compute it while the client computes its answer.
+  const zp = Fp.hornerVec(state.horner.map((r) => r.p), e.p, e.p);
+  const zq = Fq.hornerVec(state.horner.map((r) => r.q), e.q, e.q);
   const masked = residuesFromBytes(await ch.recv(MASKED_KIND), n, MASKED_KIND);
-  // z = X - R mod pq: the server's Horner pass plus the client's answer; reuse x and open.
-  const zp = Fp.addVec(Fp.hornerVec(state.horner.map((r) => r.p), e.p, x), masked.p, x);
-  const zq = Fq.addVec(Fq.hornerVec(state.horner.map((r) => r.q), e.q, open.p), masked.q, open.p);
-  const out = new Float64Array(n);
-  truncateVecToField(zp, zq, l.outShift, out, 1);
-  return out;
+  // z = X - R mod pq, then back to F_p (into the spent opening).
+  Fp.addVec(zp, masked.p, zp);
+  Fq.addVec(zq, masked.q, zq);
+  truncateVecToField(zp, zq, l.outShift, open.p, 1);
+  return open.p;
 }
 
 /** Client, online: answers the server's opening; its output share is its next-layer mask. */
@@ -395,10 +393,10 @@ export async function polyOnlineClient(ch: Channel, state: PolyClientState): Pro
   const { layout: l, n } = state;
   if (l.degree === 0) return;
   const open = residuesFromBytes(await ch.recv(OPEN_KIND), n, OPEN_KIND);
-  // e = e_s + delta and the answer sum_m e^m (H_m - sigma_m) - R, in place over the opening.
+  // e = e_s + delta and the answer sum_m e^m G_m = sum_m e^m (H_m - sigma_m) - R, in place.
   const answer = (F: PrimeField, key: "p" | "q") => {
     const e = F.addVec(open[key], state.delta[key], open[key]);
-    return F.subVec(F.hornerVec(state.h.map((r) => r[key]), e), state.r[key], e);
+    return F.hornerVec(state.h.map((r) => r[key]), e, e);
   };
   await ch.send(MASKED_KIND, residuesToBytes({ p: answer(Fp, "p"), q: answer(Fq, "q") }));
 }

@@ -5,7 +5,8 @@
  * locally with a small failure rate. Local truncation of a shared X fails with probability about
  * |X| / modulus, and a cubic at useful precision needs X around 2^48 (input with 10-16
  * fractional bits cubed, times coefficients). Working modulo P = p q (82 bits) with the extra
- * prime q = 2199023190017 (41 bits, q = 1 mod 2^14 so BFV batching works for it too) makes that
+ * prime q = 2168958484481 = 505 * 2^32 + 1 (41 bits, q = 1 mod 2^14 so BFV batching works for it
+ * too, and of the shape field.ts multiplies fastest) makes that
  * 2^-34; the only remaining failure is the unavoidable one of lifting the input shares from
  * F_p to the integers, about |Y| / p for the pre-activation Y at its own (small) scale.
  *
@@ -21,8 +22,8 @@
 
 import { Fp, PrimeField } from "../field.ts";
 
-/** The second CRT prime: 2199023190017 = 134217724 * 2^14 + 1 (41 bits). */
-export const Q = 2199023190017;
+/** The second CRT prime: 2168958484481 = 505 * 2^32 + 1 (41 bits, above p). */
+export const Q = 2168958484481;
 /** F_q. */
 export const Fq: PrimeField = new PrimeField(Q);
 
@@ -132,10 +133,10 @@ function crtHigh(zp: number, zq: number): number {
 
 /** Serialises residues: the p part then the q part, `bytesPerElement` bytes each. */
 export function residuesToBytes(r: Residues): Uint8Array {
-  const a = Fp.toBytes(r.p), b = Fq.toBytes(r.q);
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
+  const half = r.p.length * Fp.bytesPerElement;
+  const out = new Uint8Array(half + r.q.length * Fq.bytesPerElement);
+  Fp.toBytes(r.p, out.subarray(0, half));
+  Fq.toBytes(r.q, out.subarray(half));
   return out;
 }
 
