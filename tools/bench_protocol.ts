@@ -37,6 +37,7 @@ import { InferenceClient } from "../lib/mpc/inference/client.ts";
 import { InferenceServer } from "../lib/mpc/inference/server.ts";
 import { type PreparedNetwork, prepareNetwork } from "../lib/mpc/inference/model.ts";
 import { referenceForward } from "../lib/mpc/quantize.ts";
+import type { Channel } from "../lib/mpc/channel.ts";
 import { Fp } from "../lib/mpc/field.ts";
 import { DEFAULT_FRAC_BITS, encodeFixed } from "../lib/mpc/fixed.ts";
 import { Prg } from "../lib/mpc/prg.ts";
@@ -107,6 +108,26 @@ async function runRole(role: string, port: number, setup: Setup, plan: PlanName)
   }
 }
 
+/** One party of the polynomial benchmark (internal mode); the server prints its online times. */
+async function runPolyRole(role: string, port: number, degree: PolyDegree, runs: number): Promise<void> {
+  const timeoutMs = 30 * 60_000;
+  if (role === "poly-server") {
+    const listener = listen(port, "127.0.0.1", { timeoutMs });
+    console.log(`listening on ${listener.port}`);
+    const channel = await listener.accept();
+    listener.close();
+    const times = await polyParty("server", channel, degree, runs);
+    const online = channel.stats().phases.online;
+    await channel.close();
+    const onlineBytes = online.bytesSent + online.bytesReceived;
+    console.log(`POLY ${JSON.stringify({ times, onlineBytes })}`);
+  } else {
+    const channel = await connect("127.0.0.1", port, { timeoutMs, retries: 40 });
+    await polyParty("client", channel, degree, runs);
+    await channel.close();
+  }
+}
+
 /** Both parties' statistics of one end-to-end run between two processes. */
 async function endToEnd(
   setup: Setup,
@@ -170,48 +191,113 @@ export function summarizeRuns(runs: { server: TrafficStats; client: TrafficStats
 }
 
 /** Polynomial runs before timing: V8 reaches its optimised code only after several (measured). */
-const POLY_WARMUP_RUNS = 10;
+const POLY_WARMUP_RUNS = 20;
 /** Timed polynomial runs (at least; more when --repeats asks for more). */
-const POLY_TIMED_RUNS = 20;
+const POLY_TIMED_RUNS = 30;
+/** Elements per polynomial batch (one HE ciphertext slot count). */
+const POLY_ELEMENTS = 8192;
+/** Frame kind of the barrier between a benchmark run's offline and online phases. */
+const READY_KIND = "bench.ready";
 
-/**
- * Online microseconds and bytes per element of the polynomial protocol (real HE offline), both
- * parties on one thread. A collection is forced (when V8 exposes `gc`) between the offline and
- * the online phase, so the offline phase's garbage is not charged to the online one: in use the
- * phases are apart in time.
- */
-async function benchPolyOnline(degree: PolyDegree, n: number, repeats: number) {
+/** One party's inputs of the polynomial benchmark, the same in both processes (fixed seeds). */
+function polyInputs(degree: PolyDegree) {
+  const n = POLY_ELEMENTS;
   const prg = new Prg(new Uint8Array(16).fill(degree));
-  const layout = { degree, inFracBits: 16, outFracBits: 8 };
-  const { server: s, client: c } = share(
+  const { server, client } = share(
     encodeFixed(Array.from({ length: n }, (_, i) => 3 * Math.sin(i)), 16),
     prg,
   );
-  const coefficients = Array.from({ length: degree + 1 }, (_, k) => new Float64Array(n).fill(0.5 / (k + 1)));
-  const [hp, hq] = await Promise.all([heContext(Fp.p), heContext(Q)]);
-  const keys = { p: heKeys(hp), q: heKeys(hq) };
-  const times: number[] = [];
-  let bytes = 0;
-  const runs = POLY_WARMUP_RUNS + Math.max(repeats, POLY_TIMED_RUNS);
-  for (let r = 0; r < runs; r++) {
-    const [cch, sch] = memoryChannelPair();
-    const [cs, ss] = await Promise.all([
-      polyOfflineClient(cch, keys, layout, c, Fp.random(n, prg), prg),
-      polyOfflineServer(sch, { p: hp, q: hq }, layout, coefficients, prg),
-    ]);
-    cch.setPhase("online");
-    (globalThis as { gc?: () => void }).gc?.();
-    const t0 = performance.now();
-    await Promise.all([polyOnlineClient(cch, cs), polyOnlineServer(sch, ss, s)]);
-    if (r >= POLY_WARMUP_RUNS) times.push(((performance.now() - t0) * 1000) / n);
-    bytes = (cch.stats().phases.online.bytesSent + cch.stats().phases.online.bytesReceived) / n;
-    await Promise.all([cch.close(), sch.close()]);
-  }
   return {
-    online_us: round(median(times)),
-    online_bytes: round(bytes),
-    elements: n,
-    timed_runs: times.length,
+    layout: { degree, inFracBits: 16, outFracBits: 8 },
+    server,
+    client,
+    coefficients: Array.from({ length: degree + 1 }, (_, k) => new Float64Array(n).fill(0.5 / (k + 1))),
+    prg,
+  };
+}
+
+/**
+ * Runs `runs` polynomial batches (real HE offline, then online) as one party over `ch`, and
+ * returns the online wall time of each in microseconds. Barriers around each online phase (the
+ * client signals the end of its offline work, the server the end of its online work) keep
+ * either party's offline computation out of the other's online clock. A
+ * collection is forced (when V8 exposes `gc`) before each online phase, so the offline phase's
+ * garbage is not charged to it: in use the phases are apart in time.
+ */
+async function polyParty(role: "server" | "client", ch: Channel, degree: PolyDegree, runs: number) {
+  const { layout, server, client, coefficients, prg } = polyInputs(degree);
+  const he = { p: await heContext(Fp.p), q: await heContext(Q) };
+  const keys = role === "client" ? { p: heKeys(he.p), q: heKeys(he.q) } : null;
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    ch.setPhase("offline");
+    const gc = () => (globalThis as { gc?: () => void }).gc?.();
+    if (role === "client") {
+      const state = await polyOfflineClient(ch, keys, layout, client, Fp.random(client.length, prg), prg);
+      gc();
+      await ch.send(READY_KIND, new Uint8Array(0));
+      ch.setPhase("online");
+      const t0 = performance.now();
+      await polyOnlineClient(ch, state);
+      times.push((performance.now() - t0) * 1000);
+      ch.setPhase("offline");
+      await ch.recv(READY_KIND);
+    } else {
+      const state = await polyOfflineServer(ch, he, layout, coefficients, prg);
+      gc();
+      await ch.recv(READY_KIND);
+      ch.setPhase("online");
+      const t0 = performance.now();
+      await polyOnlineServer(ch, state, server);
+      times.push((performance.now() - t0) * 1000);
+      ch.setPhase("offline");
+      await ch.send(READY_KIND, new Uint8Array(0));
+    }
+  }
+  return times;
+}
+
+/** Median and spread of the timed runs (after the warm-up ones), per element. */
+function perElement(times: number[]) {
+  const timed = times.slice(POLY_WARMUP_RUNS).map((t) => t / POLY_ELEMENTS);
+  return { online_us: round(median(timed)), min_us: round(Math.min(...timed)), timed_runs: timed.length };
+}
+
+/**
+ * Online microseconds and bytes per element of the polynomial protocol (real HE offline), two
+ * ways: `online_us`, both parties' online computation summed on one thread through the
+ * in-memory channel (no overlap, no transport: the per-element compute cost, comparable with
+ * the per-ReLU garbling figures); and `tcp_server_wall_us`, the server's online wall time with
+ * each party in its own process over loopback TCP (open, the client's answer, finish), which
+ * adds a round trip of two 8192-element messages.
+ */
+async function benchPolyOnline(degree: PolyDegree, repeats: number) {
+  const runs = POLY_WARMUP_RUNS + Math.max(repeats, POLY_TIMED_RUNS);
+  const role = (name: string, port: string) =>
+    new DenoProcess("tools/bench_protocol.ts", [
+      ...["--role", name, "--port", port, "--degree", String(degree), "--runs", String(runs)],
+    ]);
+  const serverProcess = role("poly-server", "0");
+  const [, port] = await serverProcess.waitFor(/listening on (\d+)/, 120_000);
+  const clientProcess = role("poly-client", port);
+  const codes = await Promise.all([clientProcess.exitCode(30 * 60_000), serverProcess.exitCode(30 * 60_000)]);
+  if (codes.some((c) => c !== 0)) {
+    throw new Error(`polynomial run failed:\n${clientProcess.output}\n${serverProcess.output}`);
+  }
+  const reported = JSON.parse(serverProcess.output.match(/^POLY (.*)$/m)![1]) as {
+    times: number[];
+    onlineBytes: number;
+  };
+  const [cch, sch] = memoryChannelPair();
+  const [oneThread] = await Promise.all([polyParty("server", sch, degree, runs), polyParty("client", cch, degree, runs)]);
+  await Promise.all([cch.close(), sch.close()]);
+  const tcp = perElement(reported.times);
+  return {
+    ...perElement(oneThread),
+    tcp_server_wall_us: tcp.online_us,
+    tcp_server_wall_min_us: tcp.min_us,
+    online_bytes: round(reported.onlineBytes / runs / POLY_ELEMENTS),
+    elements: POLY_ELEMENTS,
     warmup_runs: POLY_WARMUP_RUNS,
   };
 }
@@ -294,6 +380,8 @@ if (import.meta.main) {
       out: { type: "string", default: "results/bench_protocol.json" },
       role: { type: "string" },
       port: { type: "string" },
+      degree: { type: "string" },
+      runs: { type: "string" },
       plan: { type: "string", default: "all_relu" },
       "agreement-only": { type: "boolean", default: false },
       "frac-bits": { type: "string", default: String(DEFAULT_FRAC_BITS) },
@@ -304,6 +392,10 @@ if (import.meta.main) {
     weights: values.weights ?? await defaultWeights(),
     fracBits: Number(values["frac-bits"]),
   };
+  if (values.role?.startsWith("poly-")) {
+    await runPolyRole(values.role, Number(values.port), Number(values.degree) as PolyDegree, Number(values.runs));
+    Deno.exit(0);
+  }
   if (values.role) {
     await runRole(values.role, Number(values.port), setup, values.plan as PlanName);
     Deno.exit(0);
@@ -321,8 +413,8 @@ if (import.meta.main) {
   log(
     `ReLU: garble ${gc.perReluMicroseconds.garble.wallMedian} us, evaluate ${gc.perReluMicroseconds.evaluate.wallMedian} us`,
   );
-  const poly2 = await benchPolyOnline(2, 8192, repeats);
-  const poly3 = await benchPolyOnline(3, 8192, repeats);
+  const poly2 = await benchPolyOnline(2, repeats);
+  const poly3 = await benchPolyOnline(3, repeats);
   log(`poly online: degree 2 ${poly2.online_us} us, degree 3 ${poly3.online_us} us per element`);
   const cnn7: Record<string, unknown> = {};
   for (const plan of PLANS) {

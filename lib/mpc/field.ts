@@ -251,19 +251,27 @@ export class PrimeField {
 
   /**
    * Horner evaluation out[i] = sum_m x[i]^m coeffs[m][i] (coefficients per element, lowest
-   * first; `out` may alias any input). Each x[i] is split once for all degree - 1 steps, and
-   * each step is one fused multiply-add with one reduction.
+   * first; `out` may alias any input), or at x[i] + shift[i] when `shift` is given (saves a
+   * pass when the point is a sum of shares). Each point is split once for all degree - 1 steps,
+   * and each step is one fused multiply-add with one reduction.
    */
   hornerVec(
     coeffs: readonly Float64Array[],
     x: Float64Array,
     out: Float64Array = new Float64Array(x.length),
+    shift?: Float64Array,
   ): Float64Array {
     if (coeffs.length === 0) throw new RangeError("hornerVec: needs at least one coefficient vector");
     for (const cm of coeffs) sameLength(x, cm, out, "hornerVec");
-    const top = coeffs.length - 1, n = x.length;
+    if (shift) sameLength(x, shift, out, "hornerVec");
+    const top = coeffs.length - 1, n = x.length, p = this.p;
     for (let i = 0; i < n; i++) {
-      const xi = x[i], t = SPLITTER * xi;
+      let xi = x[i];
+      if (shift) {
+        xi += shift[i];
+        if (xi >= p) xi -= p;
+      }
+      const t = SPLITTER * xi;
       const xh = t - (t - xi), xl = xi - xh;
       let acc = coeffs[top][i];
       for (let m = top - 1; m >= 0; m--) acc = this.#mulAddSplit(acc, xi, xh, xl, coeffs[m][i]);

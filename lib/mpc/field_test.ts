@@ -72,6 +72,12 @@ for (
       const want = (BigInt(a[i]) + X * (BigInt(c[i]) + X * (BigInt(d[i]) + X * BigInt(fused[i])))) % p;
       assert.equal(x[i], Number(want), `hornerVec[${i}]`);
     }
+    // At the point b + c (the shift wraps past p often), into a fresh vector.
+    const shifted = F.hornerVec([a, d], b, undefined, c);
+    for (let i = 0; i < n; i++) {
+      const want = (BigInt(a[i]) + (BigInt(b[i]) + BigInt(c[i])) * BigInt(d[i])) % p;
+      assert.equal(shifted[i], Number(want), `hornerVec shifted[${i}]`);
+    }
     assert.deepEqual(F.hornerVec([a], b), a);
     assert.throws(() => F.hornerVec([], b), /at least one coefficient/);
     assert.throws(() => F.mulAddVec(a, b, c.subarray(1)), /lengths differ/);

@@ -393,10 +393,8 @@ export async function polyOnlineClient(ch: Channel, state: PolyClientState): Pro
   const { layout: l, n } = state;
   if (l.degree === 0) return;
   const open = residuesFromBytes(await ch.recv(OPEN_KIND), n, OPEN_KIND);
-  // e = e_s + delta and the answer sum_m e^m G_m = sum_m e^m (H_m - sigma_m) - R, in place.
-  const answer = (F: PrimeField, key: "p" | "q") => {
-    const e = F.addVec(open[key], state.delta[key], open[key]);
-    return F.hornerVec(state.h.map((r) => r[key]), e, e);
-  };
+  // The answer sum_m e^m G_m = sum_m e^m (H_m - sigma_m) - R at e = e_s + delta, in place.
+  const answer = (F: PrimeField, key: "p" | "q") =>
+    F.hornerVec(state.h.map((r) => r[key]), open[key], open[key], state.delta[key]);
   await ch.send(MASKED_KIND, residuesToBytes({ p: answer(Fp, "p"), q: answer(Fq, "q") }));
 }
