@@ -15,7 +15,10 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { loadavg } from "node:os";
+import * as tf from "@tensorflow/tfjs-core";
 import { architecture, type ModelName } from "../lib/nn/architectures.ts";
+import { initBackend } from "../lib/nn/backend.ts";
+import { forwardMacs } from "../lib/nn/graph.ts";
 import { uniformPlan } from "../lib/nn/plan.ts";
 import { writeBenchmark } from "../lib/report/results.ts";
 import type { Batch, Engine } from "../lib/train/engine.ts";
@@ -153,6 +156,31 @@ async function measure(name: Case, workers: number) {
   }
 }
 
+/**
+ * GFLOP/s of the wasm backend's forward convolution on CNN-7's largest layer (3x3, 64 -> 64,
+ * 32x32, one worker's half of a batch of 64), on this thread: the arithmetic rate a training
+ * step can reach at best (its backward convolutions run through the same kernels, in shapes no
+ * faster). Median of three timed chunks, like the rest.
+ */
+async function convCeilingGflops(): Promise<number> {
+  await initBackend("wasm");
+  const x = tf.randomNormal([batchSize / 2, 32, 32, 64]) as tf.Tensor4D;
+  const w = tf.randomNormal([3, 3, 64, 64]) as tf.Tensor4D;
+  const flops = 2 * (batchSize / 2) * 32 * 32 * 9 * 64 * 64;
+  const conv = () => {
+    const y = tf.conv2d(x, w, 1, "same");
+    y.dataSync();
+    y.dispose();
+  };
+  for (let i = 0; i < 3; i++) conv();
+  const t = await rate(6, 1, () => Promise.resolve(conv()));
+  tf.dispose([x, w]);
+  return +(t.median * flops / 1e9).toFixed(1);
+}
+
+/** Training arithmetic per image: forward plus backward (input and filter gradients, ~2x forward). */
+const trainFlopsPerImage = (model: ModelName) => 6 * forwardMacs(architecture(model));
+
 const loadStart = loadavg();
 const results: Record<string, unknown> = {};
 for (const name of models) {
@@ -164,9 +192,13 @@ for (const name of models) {
     train_img_s: best.train_img_s,
     infer_img_s: best.infer_img_s,
     workers: Math.max(...counts),
+    train_gflop_s_per_worker: +(best.train_img_s * trainFlopsPerImage(recipe(name).model) / Math.max(...counts) / 1e9)
+      .toFixed(1),
     by_workers: byWorkers,
   };
 }
+const ceiling = await convCeilingGflops();
+console.error(`wasm conv forward (CNN-7's 3x3 64->64 at 32x32): ${ceiling} GFLOP/s on one thread`);
 const ratio = (x: string, y: string, key: "train_img_s" | "infer_img_s") => {
   const p = results[x] as { [k: string]: number } | undefined,
     q = results[y] as { [k: string]: number } | undefined;
@@ -183,6 +215,10 @@ const report = {
       const r = ratio("cnn7", "cnn7_masked", "train_img_s");
       return r === undefined ? undefined : +(r - 1).toFixed(3);
     })(),
+    // The ceiling: every worker's arithmetic at the forward-convolution rate, nothing else.
+    wasm_conv_gflop_s: ceiling,
+    cnn7_train_flop_per_image: trainFlopsPerImage("cnn7"),
+    cnn7_train_img_s_at_conv_rate: +(maxWorkers * ceiling * 1e9 / trainFlopsPerImage("cnn7")).toFixed(1),
   },
   // Machine and commit come from writeBenchmark; the load shows how shared the cores were.
   loadavg: { start: loadStart, end: loadavg() },

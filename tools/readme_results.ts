@@ -73,6 +73,15 @@ function trainSection(bench: Json | undefined, model: Json | undefined): string 
       `Target on these 2 cores: CNN-7 training ≥ 130 img/s, masked overhead ≤ 20%. ` +
         `Measured: masked overhead ${fmt(bench.summary?.masked_train_overhead * 100)}%, ` +
         `two workers vs one ×${fmt(bench.summary?.cnn7_speedup_2_vs_1_workers, 2)}. ` +
+        (bench.summary?.wasm_conv_gflop_s
+          ? `For scale: a CNN-7 training image is ` +
+            `${fmt(bench.summary.cnn7_train_flop_per_image / 1e6, 0)} MFLOP (forward and both gradients), and the ` +
+            `wasm backend's best kernel, its forward convolution on CNN-7's largest layer, runs at ` +
+            `${fmt(bench.summary.wasm_conv_gflop_s)} GFLOP/s per thread, so two workers doing nothing but that ` +
+            `arithmetic would reach ${fmt(bench.summary.cnn7_train_img_s_at_conv_rate)} img/s; training runs at ` +
+            `${fmt(bench.cnn7?.train_gflop_s_per_worker)} GFLOP/s per worker, and 130 img/s needs ` +
+            `${fmt(130 * bench.summary.cnn7_train_flop_per_image / 2e9)}. `
+          : "") +
         `From \`results/bench_train.json\`; ${provenance(bench)}`,
     );
   } else parts.push("`results/bench_train.json` is not there yet: run `tools/deno task bench:train`.");

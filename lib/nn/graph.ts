@@ -189,3 +189,20 @@ export function opById(graph: Graph, id: string): Op {
   if (!op) throw new Error(`graph ${graph.name}: no op '${id}'`);
   return op;
 }
+
+/**
+ * Multiply-accumulates of one image's forward pass through the convolutions and dense layers
+ * (the arithmetic that dominates both training and HE cost; batch-norm, pooling, activations
+ * and additions are linear in the activations and left out).
+ */
+export function forwardMacs(graph: Graph): number {
+  const shapes = inferShapes(graph);
+  let macs = 0;
+  for (const op of graph.ops) {
+    if (op.kind !== "conv" && op.kind !== "dense") continue;
+    const [h, w, c] = shapes.get(op.id)!;
+    const [ih, iw, ic] = shapes.get(op.inputs[0])!;
+    macs += op.kind === "conv" ? h * w * c * op.kernel * op.kernel * ic : c * ih * iw * ic;
+  }
+  return macs;
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { architecture, MODEL_NAMES } from "./architectures.ts";
-import { activationSites, type Graph, inferShapes } from "./graph.ts";
+import { activationSites, forwardMacs, type Graph, inferShapes } from "./graph.ts";
 
 Deno.test("activation sites and neuron counts of the three networks", () => {
   const counts = Object.fromEntries(MODEL_NAMES.map((m) => [m, activationSites(architecture(m)).map((s) => s.neurons)]));
@@ -33,4 +33,16 @@ Deno.test("malformed graphs fail naming the op", () => {
     () => inferShapes({ name: "x", ops: [{ kind: "flatten", id: "f", inputs: ["nope"] }] }),
     /input 'nope' is not defined/,
   );
+});
+
+Deno.test("forwardMacs: CNN-7 by hand, layer by layer", () => {
+  const conv = (size: number, k: number, cin: number, cout: number) => size * size * k * k * cin * cout;
+  const byHand = conv(32, 3, 3, 64) + conv(32, 3, 64, 64) + // 32x32, then average pooling
+    conv(16, 3, 64, 64) * 2 + // 16x16, then average pooling
+    conv(8, 3, 64, 64) + conv(8, 1, 64, 64) + conv(8, 1, 64, 16) +
+    8 * 8 * 16 * 10; // dense on the flattened 8x8x16
+  assert.equal(byHand, 61_089_792);
+  assert.equal(forwardMacs(architecture("cnn7")), byHand);
+  // Residual 1x1 shortcuts and strides count too: ResNet-32 is larger than CNN-7 per image.
+  assert.ok(forwardMacs(architecture("resnet32")) > byHand);
 });
