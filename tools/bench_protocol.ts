@@ -6,6 +6,7 @@
  *
  * ```
  * deno task bench:protocol [--weights data/pretrained/cnn7 | random:1] [--repeats 3]
+ *   [--plan80-weights data/pretrained/cnn7-plan80]
  *   [--accuracy 100] [--secure-images 5] [--frac-bits 8] [--out results/bench_protocol.json]
  * deno task bench:protocol --agreement-only --weights DIR --out -   # agreement figures only
  * ```
@@ -13,7 +14,9 @@
  * Weights default to data/pretrained/cnn7 when it exists, else seeded random weights (timing
  * does not depend on weights; agreement figures then describe an untrained network). The 80%
  * plan is alpha 0.8 with degree 2 at every site (floor(0.8 x C) channels: 79.7% of the 173,056
- * activations); its coefficients are fitted to 64 training images unless the weights carry it.
+ * activations); it runs on the weights fine-tuned with it (data/pretrained/cnn7-plan80, trained
+ * with data/plans/cnn7_uniform80_deg2.json) when they exist, else on the all-ReLU weights with
+ * coefficients fitted to 64 training images.
  *
  * Agreement: for `--accuracy` test images the fixed-point reference (which the secure protocol
  * equals bit for bit with ReLU, and up to polynomial truncation units otherwise; see the tests)
@@ -62,18 +65,24 @@ function planFor(name: PlanName): Plan {
   return name === "all_relu" ? allReluPlan(graph) : uniformPlan(graph, 0.8, 2);
 }
 
-/** What every measurement runs on: the weights and the fixed-point bits. */
+/** What every measurement runs on: the weights (per plan) and the fixed-point bits. */
 interface Setup {
   readonly weights: string;
+  /** Weights fine-tuned with the 80% plan (they carry its masks and coefficients), or `weights`. */
+  readonly plan80Weights: string;
   readonly fracBits: number;
 }
 
-async function prepare({ weights, fracBits }: Setup, plan: PlanName): Promise<PreparedNetwork> {
+function weightsFor(setup: Setup, plan: PlanName): string {
+  return plan === "plan80" ? setup.plan80Weights : setup.weights;
+}
+
+async function prepare(setup: Setup, plan: PlanName): Promise<PreparedNetwork> {
   return await prepareNetwork({
     model: "cnn7",
-    weights,
+    weights: weightsFor(setup, plan),
     plan: planFor(plan),
-    fracBits,
+    fracBits: setup.fracBits,
     calibrationImages: 64,
   });
 }
@@ -135,7 +144,8 @@ async function endToEnd(
 ): Promise<{ server: TrafficStats; client: TrafficStats }> {
   const args = (role: string, port: string) => [
     ...["--role", role, "--port", port, "--plan", plan],
-    ...["--weights", setup.weights, "--frac-bits", String(setup.fracBits)],
+    ...["--weights", setup.weights, "--plan80-weights", setup.plan80Weights],
+    ...["--frac-bits", String(setup.fracBits)],
   ];
   const server = new DenoProcess("tools/bench_protocol.ts", args("server", "0"));
   const [, port] = await server.waitFor(/listening on (\d+)/, 120_000);
@@ -360,12 +370,13 @@ async function agreement(setup: Setup, plan: PlanName, images: number, secureIma
   };
 }
 
-async function defaultWeights(): Promise<string> {
+/** `dir` when it holds a saved model, else `fallback`. */
+async function modelDirOr(dir: string, fallback: string): Promise<string> {
   try {
-    await Deno.stat("data/pretrained/cnn7/model.json");
-    return "data/pretrained/cnn7";
+    await Deno.stat(`${dir}/model.json`);
+    return dir;
   } catch {
-    return "random:1";
+    return fallback;
   }
 }
 
@@ -374,6 +385,7 @@ if (import.meta.main) {
     args: Deno.args,
     options: {
       weights: { type: "string" },
+      "plan80-weights": { type: "string" },
       repeats: { type: "string", default: "3" },
       accuracy: { type: "string", default: "100" },
       "secure-images": { type: "string", default: "5" },
@@ -388,8 +400,10 @@ if (import.meta.main) {
     },
     strict: true,
   });
+  const weights = values.weights ?? await modelDirOr("data/pretrained/cnn7", "random:1");
   const setup: Setup = {
-    weights: values.weights ?? await defaultWeights(),
+    weights,
+    plan80Weights: values["plan80-weights"] ?? await modelDirOr("data/pretrained/cnn7-plan80", weights),
     fracBits: Number(values["frac-bits"]),
   };
   if (values.role?.startsWith("poly-")) {

@@ -129,7 +129,8 @@ function protocolSection(bench: Json): string {
     `(both parties' online work on one thread; target ≤ 0.2 µs; the paper's amortised figures: ReLU 20.1 µs, ` +
     `degree-3 0.2 µs); as the server's wall time with the parties in two processes over loopback TCP, ` +
     `8,192-element batches, round trip included: degree 2 ${fmt(bench.poly2?.tcp_server_wall_us, 3)} µs, ` +
-    `degree 3 ${fmt(bench.poly3?.tcp_server_wall_us, 3)} µs. Weights: ${bench.weights}; ` +
+    `degree 3 ${fmt(bench.poly3?.tcp_server_wall_us, 3)} µs. Weights: ${bench.weights}` +
+    (bench.plan80Weights && bench.plan80Weights !== bench.weights ? ` (80% plan: ${bench.plan80Weights})` : "") + `; ` +
     `fixed point ${bench.fracBits} fractional bits. From \`results/bench_protocol.json\`; ${provenance(bench)}`;
 }
 
