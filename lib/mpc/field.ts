@@ -41,11 +41,6 @@ function oddPartOfPredecessor(p: number): number {
   return c;
 }
 
-/** Terms a 21-bit-split dot product may accumulate before reducing (each term < 2^42). */
-const DOT_CHUNK = 2048;
-
-const TWO21 = 2 ** 21;
-
 const TWO32 = 4294967296;
 
 /** Whether typed arrays are little-endian here (the wire format is), for the 6-byte fast path. */
@@ -63,8 +58,6 @@ export class PrimeField {
   readonly half: number;
   readonly #invP: number;
   readonly #pMinus1: number;
-  readonly #two42: number;
-  readonly #two21: number;
 
   /**
    * The field of integers modulo `p`, an odd prime in [3, 2^50) of the form c 2^e + 1 with
@@ -87,8 +80,6 @@ export class PrimeField {
     this.half = (p - 1) / 2;
     this.#invP = 1 / p;
     this.#pMinus1 = p - 1;
-    this.#two21 = TWO21 % p;
-    this.#two42 = this.mul(this.#two21, this.#two21);
   }
 
   /** x mod p for any safe integer x (|x| < 2^53), in [0, p). */
@@ -108,11 +99,6 @@ export class PrimeField {
   sub(a: number, b: number): number {
     const d = a - b;
     return d < 0 ? d + this.p : d;
-  }
-
-  /** -a mod p. */
-  neg(a: number): number {
-    return a === 0 ? 0 : this.p - a;
   }
 
   /** a * b mod p, exact (Dekker product, see the module comment). */
@@ -172,11 +158,6 @@ export class PrimeField {
     return this.pow(a, this.p - 2);
   }
 
-  /** Whether x is an element: an integer in [0, p). */
-  isElement(x: number): boolean {
-    return Number.isInteger(x) && x >= 0 && x < this.p;
-  }
-
   /** Encodes a signed integer x with |x| <= (p - 1) / 2 as x mod p. */
   fromSigned(x: number): number {
     if (!Number.isInteger(x) || Math.abs(x) > this.half) {
@@ -222,30 +203,10 @@ export class PrimeField {
     return out;
   }
 
-  /** -a elementwise. */
-  negVec(a: Float64Array, out: Float64Array = new Float64Array(a.length)): Float64Array {
-    sameLength(a, a, out, "negVec");
-    for (let i = 0; i < a.length; i++) out[i] = a[i] === 0 ? 0 : this.p - a[i];
-    return out;
-  }
-
   /** a * b elementwise. */
   mulVec(a: Float64Array, b: Float64Array, out: Float64Array = new Float64Array(a.length)): Float64Array {
     sameLength(a, b, out, "mulVec");
     for (let i = 0; i < a.length; i++) out[i] = this.mul(a[i], b[i]);
-    return out;
-  }
-
-  /** a * b + c elementwise (into `out`, which may alias an input), one reduction per element. */
-  mulAddVec(
-    a: Float64Array,
-    b: Float64Array,
-    c: Float64Array,
-    out: Float64Array = new Float64Array(a.length),
-  ): Float64Array {
-    sameLength(a, b, out, "mulAddVec");
-    sameLength(a, c, out, "mulAddVec");
-    for (let i = 0; i < a.length; i++) out[i] = this.mulAdd(a[i], b[i], c[i]);
     return out;
   }
 
@@ -285,33 +246,6 @@ export class PrimeField {
     sameLength(a, a, out, "scaleVec");
     for (let i = 0; i < a.length; i++) out[i] = this.mul(a[i], k);
     return out;
-  }
-
-  /**
-   * Exact dot product sum_i a[i] * b[i] mod p. Both operands are split into a 20-bit high and
-   * a 21-bit low half, so each index adds less than 2^42 to each of three accumulators; chunks
-   * of 2048 indices stay below 2^53 and are reduced. For p < 2^41 (Delphi's p) only.
-   */
-  dot(a: Float64Array, b: Float64Array): number {
-    if (a.length !== b.length) throw new RangeError(`dot: lengths differ (${a.length} vs ${b.length})`);
-    if (this.p >= 2 ** 41) throw new RangeError(`dot: needs p < 2^41, got ${this.p}`);
-    let hh = 0, mid = 0, ll = 0;
-    for (let start = 0; start < a.length; start += DOT_CHUNK) {
-      let shh = 0, smid = 0, sll = 0;
-      const end = Math.min(a.length, start + DOT_CHUNK);
-      for (let i = start; i < end; i++) {
-        const x = a[i], y = b[i];
-        const xh = Math.floor(x / TWO21), xl = x - xh * TWO21;
-        const yh = Math.floor(y / TWO21), yl = y - yh * TWO21;
-        shh += xh * yh;
-        smid += xh * yl + xl * yh;
-        sll += xl * yl;
-      }
-      hh = this.add(hh, this.reduce(shh));
-      mid = this.add(mid, this.reduce(smid));
-      ll = this.add(ll, this.reduce(sll));
-    }
-    return this.add(this.add(this.mul(hh, this.#two42), this.mul(mid, this.#two21)), ll);
   }
 
   /** Encodes signed integers (|x| <= (p - 1) / 2) as a field vector. */

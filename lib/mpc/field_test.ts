@@ -29,7 +29,7 @@ function samples(F: PrimeField, n: number, prg: Prg): number[] {
 for (
   const F of [Fp, new PrimeField(263882790666241), new PrimeField(2168958484481), new PrimeField(65537)]
 ) {
-  Deno.test(`field p=${F.p}: mul/add/sub/neg agree with BigInt`, () => {
+  Deno.test(`field p=${F.p}: mul/add/sub agree with BigInt`, () => {
     const prg = new Prg(seed(1));
     const xs = samples(F, 3000, prg);
     const ys = samples(F, 3000, prg).reverse();
@@ -40,12 +40,11 @@ for (
         assert.equal(F.mul(a, b), Number(A * B % p), `mul ${a} ${b}`);
         assert.equal(F.add(a, b), Number((A + B) % p));
         assert.equal(F.sub(a, b), Number(((A - B) % p + p) % p));
-        assert.equal(F.neg(a), Number((p - A) % p));
       }
     }
   });
 
-  Deno.test(`field p=${F.p}: mulAdd, mulAddVec and hornerVec agree with BigInt`, () => {
+  Deno.test(`field p=${F.p}: mulAdd and hornerVec agree with BigInt`, () => {
     const prg = new Prg(seed(2));
     const p = BigInt(F.p);
     const edges = samples(F, 0, prg);
@@ -60,9 +59,9 @@ for (
     const n = 4000;
     const [a, b, c, d] = [0, 1, 2, 3].map(() => Float64Array.from(samples(F, n, prg).slice(0, n)));
     b.reverse();
-    const fused = F.mulAddVec(a, b, c);
+    const fused = a.map((ai, i) => F.mulAdd(ai, b[i], c[i]));
     for (let i = 0; i < n; i++) {
-      assert.equal(fused[i], Number((BigInt(a[i]) * BigInt(b[i]) + BigInt(c[i])) % p), `mulAddVec[${i}]`);
+      assert.equal(fused[i], Number((BigInt(a[i]) * BigInt(b[i]) + BigInt(c[i])) % p), `mulAdd[${i}]`);
     }
     // Degree 3 in x = b, coefficients a (constant) .. d (cubic); out aliases x.
     const x = b.slice();
@@ -80,7 +79,7 @@ for (
     }
     assert.deepEqual(F.hornerVec([a], b), a);
     assert.throws(() => F.hornerVec([], b), /at least one coefficient/);
-    assert.throws(() => F.mulAddVec(a, b, c.subarray(1)), /lengths differ/);
+    assert.throws(() => F.hornerVec([a, c.subarray(1)], b), /lengths differ/);
   });
 }
 
@@ -119,7 +118,7 @@ Deno.test("field: pow and inv", () => {
 Deno.test("field: signed encoding round-trips and rejects out-of-range values", () => {
   for (const x of [0, 1, -1, Fp.half, -Fp.half, 123456789, -987654321]) {
     const e = Fp.fromSigned(x);
-    assert.ok(Fp.isElement(e));
+    assert.ok(Number.isInteger(e) && e >= 0 && e < P);
     assert.equal(Fp.toSigned(e), x);
   }
   assert.equal(Fp.toSigned(Fp.half + 1), -Fp.half);
@@ -135,27 +134,14 @@ Deno.test("field: vector ops match scalar ops and check lengths", () => {
   const s = Fp.addVec(a, b),
     d = Fp.subVec(a, b),
     m = Fp.mulVec(a, b),
-    n = Fp.negVec(a),
     k = Fp.scaleVec(a, b[0]);
   for (let i = 0; i < a.length; i++) {
     assert.equal(s[i], Fp.add(a[i], b[i]));
     assert.equal(d[i], Fp.sub(a[i], b[i]));
     assert.equal(m[i], Fp.mul(a[i], b[i]));
-    assert.equal(n[i], Fp.neg(a[i]));
     assert.equal(k[i], Fp.mul(a[i], b[0]));
   }
   assert.throws(() => Fp.addVec(a, b.subarray(1)), /lengths differ/);
-});
-
-Deno.test("field: dot product is exact for long vectors of large elements", () => {
-  const prg = new Prg(seed(5));
-  for (const n of [0, 1, 2047, 2048, 2049, 10000]) {
-    const a = Fp.random(n, prg), b = Fp.random(n, prg);
-    if (n > 1) a[0] = b[0] = P - 1;
-    let want = 0n;
-    for (let i = 0; i < n; i++) want += BigInt(a[i]) * BigInt(b[i]);
-    assert.equal(Fp.dot(a, b), Number(want % BigInt(P)), `n = ${n}`);
-  }
 });
 
 Deno.test("field: bytes round-trip and reject non-elements", () => {
