@@ -183,13 +183,6 @@ export function activationSites(graph: Graph): ActivationSite[] {
   return sites;
 }
 
-/** Looks an op up by id, failing clearly. */
-export function opById(graph: Graph, id: string): Op {
-  const op = graph.ops.find((o) => o.id === id);
-  if (!op) throw new Error(`graph ${graph.name}: no op '${id}'`);
-  return op;
-}
-
 /**
  * Multiply-accumulates of one image's forward pass through the convolutions and dense layers
  * (the arithmetic that dominates both training and HE cost; batch-norm, pooling, activations
