@@ -11,3 +11,27 @@ Deno.test("eval: a directory without a model is a clear error", async () => {
     await Deno.remove(dir);
   }
 });
+
+Deno.test("train --out then eval: the exported model scores what training.json records", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const trained = await run("train.ts", [
+      ...["--model", "cnn7", "--dataset", "cifar10", "--epochs", "1", "--batch", "32", "--subset", "64"],
+      ...["--validation", "100", "--workers", "1", "--seed", "3", "--runs-dir", dir, "--run", "smoke"],
+      ...["--out", `${dir}/model`],
+    ]);
+    assert.equal(trained.code, 0, trained.text);
+    const record = JSON.parse(await Deno.readTextFile(`${dir}/model/training.json`));
+    assert.equal(record.epochs, 1);
+    assert.match(record.command, /^deno task train --model cnn7 .*--subset 64 /);
+    assert.ok(record.medianImagesPerSecond > 0);
+    const evaluated = await run("eval.ts", [`${dir}/model`, "--json"]);
+    assert.equal(evaluated.code, 0, evaluated.text);
+    const result = JSON.parse(evaluated.text.match(/^\{.*\}$/m)![0]);
+    assert.equal(result.count, 10000);
+    // Same weights, same test set, same normalisation: the same accuracy to the image.
+    assert.equal(result.accuracy, record.testAccuracy);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -89,7 +89,10 @@ function trainSection(bench: Json | undefined, model: Json | undefined): string 
     parts.push(
       `Shipped all-ReLU CNN-7 (\`data/pretrained/cnn7/\`): test accuracy **${fmt(model.testAccuracy * 100, 2)}%** ` +
         `on CIFAR-10 test_batch (the paper's all-ReLU model: 85.1%), ${model.epochs} epochs, seed ${model.config?.seed}, ` +
-        `${model.workers} workers, commit ${model.commit} (command and schedule in \`training.json\`, log in \`log.jsonl\`).`,
+        `${model.workers} workers, commit ${model.commit} (command and schedule in \`training.json\`, log in \`log.jsonl\`); ` +
+        `its training loop ran at a median ${fmt(model.medianImagesPerSecond)} img/s over the epochs (wall clock, ` +
+        `data preparation and checkpoints included; the benchmark above times steps alone, and this machine's ` +
+        `speed drifts by a quarter between hours).`,
     );
   } else {
     parts.push(

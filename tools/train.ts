@@ -57,6 +57,11 @@ const USAGE =
   --subset N            train on the first N images of the training split only (smoke tests)
   --out DIR             write the final model, log and training.json here`;
 
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 function fail(message: string): never {
   console.error(`train: ${message}\n\n${USAGE}`);
   Deno.exit(2);
@@ -242,6 +247,8 @@ if (a.out) {
         testLoss: result.last.testLoss,
         validationAccuracy: result.last.valAccuracy,
         epochs: result.history.length,
+        // Wall-clock throughput of the whole loop (data, steps, checkpoints), median over epochs.
+        medianImagesPerSecond: median(result.history.map((h) => h.imagesPerSecond)),
         run: runName,
         workers,
         commit,
