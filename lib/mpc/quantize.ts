@@ -46,7 +46,7 @@ import type {
   FoldedDense,
   FoldedNetwork,
 } from "../nn/fold.ts";
-import { convAccumulate, EXACT_LIMIT, type LinearGeometry, maxFilterL1 } from "./inference/linear.ts";
+import { convAccumulate, type LinearGeometry, linearGeometry, maxFilterL1 } from "../nn/linear.ts";
 import type { LinearLayer, LinearOp, LinearWeights } from "./he/layer.ts";
 import { polyReference } from "./poly/layout.ts";
 
@@ -168,24 +168,8 @@ export function tensorScales(graph: Graph, fracBits: number): Map<string, Tensor
   return scales;
 }
 
-/** The geometry of a conv or dense op, from the graph's shapes. */
-export function linearGeometry(op: Op, shapes: ReadonlyMap<string, Shape>): LinearGeometry {
-  const inShape = shapes.get(op.inputs[0])!;
-  const outShape = shapes.get(op.id)!;
-  if (op.kind === "conv") {
-    return { inShape, outShape, kernel: op.kernel, stride: op.stride, padding: op.padding };
-  }
-  if (op.kind === "dense") {
-    return {
-      inShape: [1, 1, inShape[0] * inShape[1] * inShape[2]],
-      outShape,
-      kernel: 1,
-      stride: 1,
-      padding: "valid",
-    };
-  }
-  throw new Error(`op '${op.id}' (${op.kind}) is not a linear layer`);
-}
+/** Largest integer below which doubles add and multiply exactly. */
+const EXACT_LIMIT = 2 ** 53;
 
 function roundChecked(values: ArrayLike<number>, scale: number, what: string): Float64Array {
   const out = new Float64Array(values.length);

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { Fp } from "./field.ts";
+import { plainLinear } from "./he/plain.ts";
+import type { LinearOp } from "./he/layer.ts";
 import { DEFAULT_FRAC_BITS } from "./fixed.ts";
 import {
   activationReference,
@@ -12,7 +14,8 @@ import {
 } from "./quantize.ts";
 import { cnn7, resnet32 } from "../nn/architectures.ts";
 import { type FoldedConv, foldedForward, type FoldedNetwork } from "../nn/fold.ts";
-import type { Graph } from "../nn/graph.ts";
+import { type Graph, inferShapes } from "../nn/graph.ts";
+import { convAccumulate, linearGeometry } from "../nn/linear.ts";
 import { randomFolded, randomGraph, TestRandom } from "./inference/testdata/networks.ts";
 
 Deno.test("tensorScales: CNN-7 and ResNet-32 fit the protocol; pooling multipliers reach the next linear layer", () => {
@@ -210,4 +213,38 @@ Deno.test("weightsHash is stable and changes with any weight, coefficient or f",
   (bias.ops.dense1 as { bias: Float32Array }).bias[0] = -0.5;
   assert.notEqual(weightsHash(quantizeNetwork(bias, graph)), h);
   assert.notEqual(weightsHash(quantizeNetwork(folded, graph, { fracBits: DEFAULT_FRAC_BITS + 1 })), h);
+});
+
+Deno.test("convAccumulate on signed integers agrees with the field kernel (plainLinear) for every conv shape", () => {
+  const rng = new TestRandom(3);
+  for (
+    const [size, kernel, stride, padding] of [[5, 3, 1, "same"], [6, 3, 2, "same"], [7, 3, 2, "valid"], [
+      4,
+      1,
+      1,
+      "valid",
+    ], [6, 5, 1, "same"]] as const
+  ) {
+    const graph: Graph = {
+      name: "conv",
+      ops: [
+        { kind: "input", id: "input", inputs: [], shape: [size, size, 3] },
+        { kind: "conv", id: "c", inputs: ["input"], filters: 4, kernel, stride, padding, useBias: false },
+      ],
+    };
+    const shapes = inferShapes(graph);
+    const g = linearGeometry(graph.ops[1], shapes);
+    const x = Float64Array.from({ length: size * size * 3 }, () => rng.int(-5000, 5000));
+    const w = Float64Array.from({ length: kernel * kernel * 12 }, () => rng.int(-300, 300));
+    const out = new Float64Array(g.outShape[0] * g.outShape[1] * 4);
+    convAccumulate(x, w, g, out);
+    const field = plainLinear({ op: graph.ops[1] as LinearOp, inputShape: [size, size, 3] }, {
+      kernel: Fp.fromSignedVec(w),
+    }, Fp.fromSignedVec(x));
+    assert.deepEqual(
+      Array.from(out),
+      Array.from(Fp.toSignedVec(field)),
+      `${size} ${kernel} ${stride} ${padding}`,
+    );
+  }
 });

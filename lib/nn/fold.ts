@@ -11,7 +11,8 @@
  * @module
  */
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { type ConvOp, type Graph, inferShapes, type Op } from "./graph.ts";
+import { type Graph, inferShapes, type Op } from "./graph.ts";
+import { convAccumulate, linearGeometry } from "./linear.ts";
 import type { Degree } from "./masked_activation.ts";
 import { activationLayers, findLayer } from "./model.ts";
 import { type Plan, validatePlan } from "./plan.ts";
@@ -151,40 +152,6 @@ function weights<K extends string>(folded: FoldedNetwork, op: Op, kind: K) {
   return entry as Extract<FoldedNetwork["ops"][string], { kind: K }>;
 }
 
-function conv(
-  x: Float64Array,
-  [h, w]: readonly number[],
-  op: ConvOp,
-  f: FoldedConv,
-  [oh, ow]: readonly number[],
-) {
-  const [k, , cin, cout] = f.kernelShape;
-  const total = (size: number, out: number) => Math.max((out - 1) * op.stride + k - size, 0);
-  const top = op.padding === "same" ? Math.floor(total(h, oh) / 2) : 0;
-  const left = op.padding === "same" ? Math.floor(total(w, ow) / 2) : 0;
-  const y = new Float64Array(oh * ow * cout);
-  for (let oy = 0; oy < oh; oy++) {
-    for (let ox = 0; ox < ow; ox++) {
-      const o = (oy * ow + ox) * cout;
-      for (let c = 0; c < cout; c++) y[o + c] = f.bias[c];
-      for (let ky = 0; ky < k; ky++) {
-        const iy = oy * op.stride + ky - top;
-        if (iy < 0 || iy >= h) continue;
-        for (let kx = 0; kx < k; kx++) {
-          const ix = ox * op.stride + kx - left;
-          if (ix < 0 || ix >= w) continue;
-          for (let ci = 0; ci < cin; ci++) {
-            const v = x[(iy * w + ix) * cin + ci];
-            const base = ((ky * k + kx) * cin + ci) * cout;
-            for (let c = 0; c < cout; c++) y[o + c] += v * f.kernel[base + c];
-          }
-        }
-      }
-    }
-  }
-  return y;
-}
-
 /**
  * Every op's output for one example (HWC float input), by op id, computed in float64 plain loops
  * from the folded form; a batch-norm's entry repeats the folded layer's output.
@@ -211,8 +178,14 @@ export function foldedTrace(
         break;
       }
       case "conv":
-        y = conv(a!, inShape!, op, weights(folded, op, "conv"), shapes.get(op.id)!);
+      case "dense": {
+        const f = weights(folded, op, op.kind);
+        const cout = f.bias.length;
+        y = new Float64Array(shapes.get(op.id)!.reduce((n, d) => n * d, 1));
+        for (let i = 0; i < y.length; i++) y[i] = f.bias[i % cout];
+        convAccumulate(a!, f.kernel, linearGeometry(op, shapes), y);
         break;
+      }
       case "batchnorm":
         weights(folded, op, "folded");
         y = a!;
@@ -249,15 +222,6 @@ export function foldedTrace(
       case "flatten":
         y = a!;
         break;
-      case "dense": {
-        const f = weights(folded, op, "dense");
-        const [inputs, units] = f.kernelShape;
-        y = Float64Array.from(f.bias);
-        for (let i = 0; i < inputs; i++) {
-          for (let j = 0; j < units; j++) y[j] += a![i] * f.kernel[i * units + j];
-        }
-        break;
-      }
       case "add": {
         const b = out.get(op.inputs[1])!;
         y = a!.map((v, i) => v + b[i]);

@@ -16,7 +16,7 @@ import {
 } from "../../quantize.ts";
 import { resolvePolyLayout } from "../../poly/layout.ts";
 import { inferShapes } from "../../../nn/graph.ts";
-import { convAccumulate } from "../linear.ts";
+import { convAccumulate } from "../../../nn/linear.ts";
 import type { ServedNetwork } from "../server.ts";
 import type { PairRun } from "./networks.ts";
 

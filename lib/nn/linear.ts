@@ -1,20 +1,21 @@
 /**
- * Linear layers (convolution, dense) on signed integers held in doubles: the kernel of the
- * fixed-point reference (quantize.ts). Unlike the field kernel the server runs online
- * (`plainLinear` in lib/mpc/he/plain.ts, exact mod p), it keeps the true signed sums, so the
+ * Linear layers (convolution, dense) in plain float64 loops: the one kernel of the float
+ * reference (fold.ts) and of the fixed-point reference (lib/mpc/quantize.ts), which runs it on
+ * signed integers held in doubles. Unlike the field kernel the server runs online (`plainLinear`
+ * in lib/mpc/he/plain.ts, exact mod p), it keeps the true signed sums, so the fixed-point
  * reference can tell when a value would wrap mod p.
  *
  * A dense layer is a 1x1 convolution of a 1x1xIn input, so one kernel serves both. Layout as in
- * lib/nn/fold.ts: kernel [kh, kw, cin, cout] row-major, activations HWC, TensorFlow's "same"
- * padding (floor(total / 2) before).
+ * fold.ts: kernel [kh, kw, cin, cout] row-major, activations HWC, TensorFlow's "same" padding
+ * (floor(total / 2) before).
  *
- * Exactness: a double holds integers up to 2^53 exactly, so the sums are exact when
+ * Exactness on integers: a double holds integers up to 2^53 exactly, so the sums are exact when
  * max|x| x (largest per-output sum of |w|) + max|b| stays below 2^53 (the caller's check).
  *
  * @module
  */
 
-import type { Shape } from "../../nn/graph.ts";
+import type { Op, Shape } from "./graph.ts";
 
 /** The geometry of one linear layer (no weights). */
 export interface LinearGeometry {
@@ -28,8 +29,24 @@ export interface LinearGeometry {
   readonly padding: "same" | "valid";
 }
 
-/** Largest integer below which doubles add and multiply exactly. */
-export const EXACT_LIMIT = 2 ** 53;
+/** The geometry of a conv or dense op, from the graph's shapes. */
+export function linearGeometry(op: Op, shapes: ReadonlyMap<string, Shape>): LinearGeometry {
+  const inShape = shapes.get(op.inputs[0])!;
+  const outShape = shapes.get(op.id)!;
+  if (op.kind === "conv") {
+    return { inShape, outShape, kernel: op.kernel, stride: op.stride, padding: op.padding };
+  }
+  if (op.kind === "dense") {
+    return {
+      inShape: [1, 1, inShape[0] * inShape[1] * inShape[2]],
+      outShape,
+      kernel: 1,
+      stride: 1,
+      padding: "valid",
+    };
+  }
+  throw new Error(`op '${op.id}' (${op.kind}) is not a linear layer`);
+}
 
 /** Zero padding before the first row and column (TensorFlow's "same" rule). */
 function padBefore(g: LinearGeometry): [number, number] {
@@ -44,11 +61,11 @@ function padBefore(g: LinearGeometry): [number, number] {
 /**
  * y = x * W, accumulated into `out` (which must hold the bias or zeros). Plain loops; exact for
  * integer operands while every partial sum stays below 2^53 (the caller's check). Zero inputs
- * are skipped, which makes the reference fast after ReLUs.
+ * are skipped (adding 0 changes no sum), which makes the references fast after ReLUs.
  */
 export function convAccumulate(
   x: Float64Array,
-  weights: Float64Array,
+  weights: Float64Array | Float32Array,
   g: LinearGeometry,
   out: Float64Array,
 ): void {
