@@ -25,6 +25,7 @@ import { reluCircuit, reluReference, type ReluSpec } from "../lib/mpc/gc/relu.ts
 import { IknpReceiver, IknpSender } from "../lib/mpc/ot/iknp.ts";
 import { testChannelPair } from "../lib/mpc/ot/test_channel.ts";
 import { defaultAesBackend, Prg, RekeyedAes } from "../lib/mpc/prg.ts";
+import { median } from "../lib/report/stats.ts";
 
 /** What to measure. */
 export interface GcBenchOptions {
@@ -50,14 +51,12 @@ const cpuMs = () => {
 };
 
 function summarize(wall: number[], cpu: number[]): Timing {
-  const sorted = (xs: number[]) => xs.slice().sort((a, b) => a - b);
-  const [w, c] = [sorted(wall), sorted(cpu)];
   const round = (x: number) => Math.round(x * 100) / 100;
   return {
-    wallMin: round(w[0]),
-    wallMedian: round(w[w.length >> 1]),
-    cpuMin: round(c[0]),
-    cpuMedian: round(c[c.length >> 1]),
+    wallMin: round(Math.min(...wall)),
+    wallMedian: round(median(wall)),
+    cpuMin: round(Math.min(...cpu)),
+    cpuMedian: round(median(cpu)),
   };
 }
 

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { writeBenchmark } from "../lib/report/results.ts";
 import { type BackendName, initBackend } from "../lib/nn/backend.ts";
 import { batchNormTraining } from "../lib/nn/kernels/mod.ts";
+import { median } from "../lib/report/stats.ts";
 
 /** stock: tf.moments + tf.batchNorm; fused: batchNormTraining; inference: fixed statistics. */
 type BnMode = "stock" | "fused" | "inference";
@@ -105,11 +106,6 @@ function wasmHeapBytes(): number {
 
 function round(x: number): number {
   return Math.round(x * 10) / 10;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 async function main() {

@@ -56,6 +56,7 @@ import {
 } from "../lib/mpc/poly/protocol.ts";
 import { benchGc } from "./bench_gc.ts";
 import { DenoProcess } from "./testdata/process.ts";
+import { median } from "../lib/report/stats.ts";
 
 const PLANS = ["all_relu", "plan80"] as const;
 type PlanName = typeof PLANS[number];
@@ -158,7 +159,6 @@ async function endToEnd(
   return { server: stats(server), client: stats(client) };
 }
 
-const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** Medians over runs of the client's phase times, total bytes, and per-layer times. */

@@ -24,6 +24,7 @@ import { writeBenchmark } from "../lib/report/results.ts";
 import type { Batch, Engine } from "../lib/train/engine.ts";
 import { type ModelRecipe, recipeFactory } from "../lib/train/models.ts";
 import { WorkerEngine } from "../lib/train/parallel.ts";
+import { median } from "../lib/report/stats.ts";
 
 const { values: a } = parseArgs({
   args: Deno.args,
@@ -62,8 +63,6 @@ function randomBatch(count: number, seed: number): Batch {
     count,
   };
 }
-
-const median3 = (v: number[]) => [...v].sort((x, y) => x - y)[1];
 
 /**
  * Seconds the training worker threads of this process ran and waited runnable for a CPU, from
@@ -105,7 +104,7 @@ async function rate(n: number, images: number, run: () => Promise<unknown>) {
     wall.push((per * images) / ((performance.now() - t) / 1000));
     cpu.push((per * images) / ((used.user + used.system) / 1e6));
   }
-  return { median: median3(wall), perCpu: median3(cpu), chunks: wall.map((v) => +v.toFixed(1)) };
+  return { median: median(wall), perCpu: median(cpu), chunks: wall.map((v) => +v.toFixed(1)) };
 }
 
 async function measure(name: Case, workers: number) {

@@ -33,6 +33,7 @@ import { type ModelRecipe, recipeFactory, recipeModel } from "../lib/train/model
 import { WorkerEngine } from "../lib/train/parallel.ts";
 import { parseSchedule, type Schedule } from "../lib/train/schedule.ts";
 import { assign } from "../lib/train/sgd.ts";
+import { median } from "../lib/report/stats.ts";
 
 const USAGE =
   `usage: deno task train --model cnn7|vgg16|resnet32 --dataset cifar10|cifar100 --epochs N [options]
@@ -56,11 +57,6 @@ const USAGE =
   --checkpoint-seconds 120
   --subset N            train on the first N images of the training split only (smoke tests)
   --out DIR             write the final model, log and training.json here`;
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 function fail(message: string): never {
   console.error(`train: ${message}\n\n${USAGE}`);

@@ -10,4 +10,5 @@ export * from "./jupyter.ts";
 export * from "./meta.ts";
 export * from "./paths.ts";
 export * from "./results.ts";
+export * from "./stats.ts";
 export * from "./table.ts";
