@@ -238,10 +238,10 @@ async function polyParty(role: "server" | "client", ch: Channel, degree: PolyDeg
   const { layout, server, client, coefficients, prg } = polyInputs(degree);
   const he = { p: await heContext(Fp.p), q: await heContext(Q) };
   const keys = role === "client" ? { p: heKeys(he.p), q: heKeys(he.q) } : null;
+  const gc = () => (globalThis as { gc?: () => void }).gc?.();
   const times: number[] = [];
   for (let r = 0; r < runs; r++) {
     ch.setPhase("offline");
-    const gc = () => (globalThis as { gc?: () => void }).gc?.();
     if (role === "client") {
       const state = await polyOfflineClient(ch, keys, layout, client, Fp.random(client.length, prg), prg);
       gc();

@@ -80,7 +80,7 @@ function trainSection(bench: Json | undefined, model: Json | undefined): string 
             `${fmt(bench.summary.wasm_conv_gflop_s)} GFLOP/s per thread, so two workers doing nothing but that ` +
             `arithmetic would reach ${fmt(bench.summary.cnn7_train_img_s_at_conv_rate)} img/s; training runs at ` +
             `${fmt(bench.cnn7?.train_gflop_s_per_worker)} GFLOP/s per worker, and 130 img/s needs ` +
-            `${fmt(130 * bench.summary.cnn7_train_flop_per_image / 2e9)}. `
+            `${fmt(130 * bench.summary.cnn7_train_flop_per_image / (bench.cnn7?.workers * 1e9))}. `
           : "") +
         `From \`results/bench_train.json\`; ${provenance(bench)}`,
     );
@@ -91,8 +91,7 @@ function trainSection(bench: Json | undefined, model: Json | undefined): string 
         `on CIFAR-10 test_batch (the paper's all-ReLU model: 85.1%), ${model.epochs} epochs, seed ${model.config?.seed}, ` +
         `${model.workers} workers, commit ${model.commit} (command and schedule in \`training.json\`, log in \`log.jsonl\`); ` +
         `its training loop ran at a median ${fmt(model.medianImagesPerSecond)} img/s over the epochs (wall clock, ` +
-        `data preparation and checkpoints included; the benchmark above times steps alone, and this machine's ` +
-        `speed drifts by a quarter between hours).`,
+        `data preparation and checkpoints included; the benchmark above times steps alone).`,
     );
   } else {
     parts.push(
