@@ -10,8 +10,13 @@ idle until the channel has been quiet for a while, and treats a null `transient`
 Usage: execute_notebook.py IN.ipynb OUT.ipynb [--html OUT.html] [--cwd DIR] [--kernel NAME]
                            [--timeout SECONDS] [--quiet-ms MS]
 
+Under load the Deno kernel can also send a message that does not deserialise (bad signature,
+missing delimiter: the frames of two large messages interleaved); its outputs are lost, so the
+notebook is run again from the start, up to RUNS times, with a warning on stderr.
+
 Exit status: 0 all cells ran; 1 a cell raised (its source and traceback are printed);
-2 bad usage or missing Python packages; 3 the kernel died, failed to start or timed out.
+2 bad usage or missing Python packages; 3 the kernel died, failed to start, timed out or kept
+sending malformed messages.
 Uses Debian's python3 packages: python3-jupyter-client, python3-nbformat, python3-nbconvert.
 """
 
@@ -42,6 +47,21 @@ class CellError(Exception):
 
 class KernelFailure(Exception):
     """The kernel died, did not start, or a cell ran past its time limit."""
+
+
+class MalformedMessage(KernelFailure):
+    """The kernel sent a message jupyter_client cannot deserialise; outputs may be lost."""
+
+
+RUNS = 3
+
+
+def receive(get_msg, timeout):
+    """One message from a channel; a message that does not deserialise is a MalformedMessage."""
+    try:
+        return get_msg(timeout=timeout)
+    except ValueError as e:  # jupyter_client: "Invalid Signature", "'<IDS|MSG>' is not in list"
+        raise MalformedMessage(f"the kernel sent a malformed message ({e})") from e
 
 
 def transient_display_id(content):
@@ -137,7 +157,7 @@ class Executor:
             if time.monotonic() > deadline:
                 raise KernelFailure(f"timed out after {self.timeout:.0f} s")
             try:
-                msg = self.kc.get_iopub_msg(timeout=min(self.quiet_s, 0.25))
+                msg = receive(self.kc.get_iopub_msg, min(self.quiet_s, 0.25))
             except queue.Empty:
                 if not self.km.is_alive():
                     raise KernelFailure("the kernel died")
@@ -153,7 +173,7 @@ class Executor:
             if remaining <= 0:
                 raise KernelFailure(f"no execute_reply within {self.timeout:.0f} s")
             try:
-                reply = self.kc.get_shell_msg(timeout=min(remaining, 1.0))
+                reply = receive(self.kc.get_shell_msg, min(remaining, 1.0))
             except queue.Empty:
                 if not self.km.is_alive():
                     raise KernelFailure("the kernel died")
@@ -199,16 +219,48 @@ class Executor:
                     continue
                 self.run_cell(index, cell)
         finally:
-            # Late outputs of earlier cells are routed while later cells run; those of the last
-            # (or failing) cell get a longer quiet period, as nothing follows to wait behind.
-            final_quiet = max(1.0, 3 * self.quiet_s)
+            self.close()
+
+    def close(self):
+        """Collects late outputs, then stops the kernel whatever happened: a kernel left running
+        would keep our caller waiting on the output pipes it inherited. A malformed late message
+        is raised once the kernel has stopped (outputs were lost)."""
+        # Late outputs of earlier cells are routed while later cells run; those of the last
+        # (or failing) cell get a longer quiet period, as nothing follows to wait behind.
+        final_quiet = max(1.0, 3 * self.quiet_s)
+        try:
+            self.pump(lambda: time.monotonic() - self.router.last_message >= final_quiet,
+                      time.monotonic() + 30)
+        except MalformedMessage:
+            raise
+        except KernelFailure:
+            pass  # the kernel died or never fell quiet: what the cells returned stands
+        finally:
             try:
-                self.pump(lambda: time.monotonic() - self.router.last_message >= final_quiet,
-                          time.monotonic() + 30)
-            except KernelFailure:
-                pass
-            self.kc.stop_channels()
-            self.km.shutdown_kernel(now=False)
+                self.kc.stop_channels()
+                self.km.shutdown_kernel(now=False)
+            except Exception:
+                self.km.shutdown_kernel(now=True)
+
+
+def execute_with_retries(read_notebook, new_executor, runs=RUNS):
+    """Runs a fresh copy of the notebook on a fresh executor until no message was malformed.
+
+    Returns the executed notebook; re-raises CellError, KernelFailure, or the last
+    MalformedMessage once `runs` runs have had one. The partly executed notebook of a failed
+    run is attached to the exception as `.notebook`.
+    """
+    for run in range(1, runs + 1):
+        nb = read_notebook()
+        try:
+            new_executor().execute(nb)
+            return nb
+        except (CellError, KernelFailure) as e:
+            e.notebook = nb
+            if not isinstance(e, MalformedMessage) or run == runs:
+                raise
+            print(f"execute_notebook: warning: {e}; running the notebook again ({run + 1} of {runs})",
+                  file=sys.stderr)
 
 
 # nbconvert's "lab" template with two head scripts adjusted for pages that are shared: Debian
@@ -256,18 +308,18 @@ def main(argv):
         print(f"execute_notebook: {args.input} names no kernelspec; pass --kernel", file=sys.stderr)
         return 2
     cwd = args.cwd or os.path.dirname(os.path.abspath(args.input))
-    executor = Executor(kernel, cwd, args.timeout, args.quiet_ms / 1000)
     status = 0
     try:
-        executor.execute(nb)
+        nb = execute_with_retries(lambda: nbformat.read(args.input, as_version=4),
+                                  lambda: Executor(kernel, cwd, args.timeout, args.quiet_ms / 1000))
     except CellError as e:
         print(f"execute_notebook: {args.input}: cell {e.index} failed with {e.ename}: {e.evalue}\n"
               f"--- cell source ---\n{e.source}\n--- traceback ---\n" + "\n".join(e.traceback),
               file=sys.stderr)
-        status = 1
+        nb, status = e.notebook, 1
     except KernelFailure as e:
         print(f"execute_notebook: {args.input}: {e}", file=sys.stderr)
-        status = 3
+        nb, status = e.notebook, 3
     # The executed notebook is written even on failure so the error can be inspected.
     nbformat.write(nb, args.output)
     if args.html and status == 0:

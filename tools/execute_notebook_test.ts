@@ -2,14 +2,32 @@ import assert from "node:assert/strict";
 import { REPO_ROOT } from "../lib/report/paths.ts";
 import { findPython } from "./render.ts";
 
+/** Runs a Python script with the executor importable; returns its stdout and stderr. */
+async function python(script: string, stdin = ""): Promise<{ stdout: string; stderr: string }> {
+  const child = new Deno.Command(await findPython(), {
+    args: ["-c", `import sys\nsys.path.insert(0, ${JSON.stringify(`${REPO_ROOT}/tools`)})\n${script}`],
+    env: { PYTHONDONTWRITEBYTECODE: "1" }, // no tools/__pycache__ in the work tree
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(stdin));
+  await writer.close();
+  const out = await child.output();
+  const [stdout, stderr] = [out.stdout, out.stderr].map((b) => new TextDecoder().decode(b));
+  assert.ok(out.success, stderr);
+  return { stdout, stderr };
+}
+
 /**
  * Feeds iopub messages (as the Deno kernel sends them) to the executor's OutputRouter and
  * returns the resulting outputs of each cell.
  */
 async function route(cells: number, messages: unknown[]): Promise<unknown[][]> {
-  const script = `
-import json, sys
-sys.path.insert(0, ${JSON.stringify(`${REPO_ROOT}/tools`)})
+  const { stdout } = await python(
+    `
+import json
 import nbformat
 from execute_notebook import OutputRouter
 router = OutputRouter()
@@ -19,20 +37,10 @@ for i, cell in enumerate(cells):
 for msg in json.load(sys.stdin):
     router.route(msg)
 print(json.dumps([[dict(o) for o in c.outputs] for c in cells]))
-`;
-  const child = new Deno.Command(await findPython(), {
-    args: ["-c", script],
-    env: { PYTHONDONTWRITEBYTECODE: "1" }, // no tools/__pycache__ in the work tree
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(messages)));
-  await writer.close();
-  const out = await child.output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+`,
+    JSON.stringify(messages),
+  );
+  return JSON.parse(stdout);
 }
 
 function msg(parent: string, type: string, content: Record<string, unknown>) {
@@ -87,4 +95,77 @@ Deno.test("executor: clear_output(wait) clears at the next output", async () => 
   assert.deepEqual(outputs[0].map((o) => (o as { data: Record<string, string> }).data["text/plain"]), [
     "second",
   ]);
+});
+
+/** Python fakes of the kernel's client and manager that record what the executor asks. */
+const FAKE_KERNEL = `
+import execute_notebook as ex
+calls = []
+class FakeClient:
+    def __init__(self, fail_stop=False): self.fail_stop = fail_stop
+    def get_iopub_msg(self, timeout): raise ValueError("Invalid Signature: b'00'")
+    def stop_channels(self):
+        calls.append("stop_channels")
+        if self.fail_stop: raise RuntimeError("stop failed")
+class FakeManager:
+    def is_alive(self): return True
+    def shutdown_kernel(self, now): calls.append(f"shutdown(now={now})")
+`;
+
+Deno.test("executor: a malformed late message is raised only after the kernel was shut down", async () => {
+  const { stdout } = await python(`${FAKE_KERNEL}
+for fail_stop in (False, True):
+    e = ex.Executor("deno", ".", 10, 0.01)
+    e.kc, e.km = FakeClient(fail_stop), FakeManager()
+    try:
+        e.close()
+        calls.append("no error")
+    except ex.MalformedMessage as err:
+        calls.append("malformed: " + str(err))
+print("\\n".join(calls))
+`);
+  assert.deepEqual(stdout.trim().split("\n"), [
+    "stop_channels",
+    "shutdown(now=False)",
+    "malformed: the kernel sent a malformed message (Invalid Signature: b'00')",
+    "stop_channels", // stopping the channels failed: the kernel is killed instead
+    "shutdown(now=True)",
+    "malformed: the kernel sent a malformed message (Invalid Signature: b'00')",
+  ]);
+});
+
+Deno.test("executor: a run with a malformed message is repeated; cell errors and other failures are not", async () => {
+  const { stdout, stderr } = await python(`${FAKE_KERNEL}
+def scripted(outcomes):
+    """An executor factory whose n-th executor raises outcomes[n] (None: succeeds)."""
+    runs = iter(outcomes)
+    class Scripted:
+        def execute(self, nb):
+            nb.append("ran")
+            error = next(runs)
+            if error: raise error
+    return Scripted
+malformed = lambda: ex.MalformedMessage("garbled")
+for outcomes in ([malformed(), None], [malformed()] * 3, [ex.CellError(0, "x", "E", "v", [])],
+                 [ex.KernelFailure("died")]):
+    notebooks = []
+    def read():
+        notebooks.append([])
+        return notebooks[-1]
+    try:
+        nb = ex.execute_with_retries(read, scripted(outcomes))
+        result = "ok"
+    except ex.KernelFailure as e:
+        nb, result = e.notebook, type(e).__name__
+    except ex.CellError as e:
+        nb, result = e.notebook, "CellError"
+    print(result, len(notebooks), nb is notebooks[-1] and nb == ["ran"])
+`);
+  assert.deepEqual(stdout.trim().split("\n"), [
+    "ok 2 True", // a fresh notebook for the second run, which is the one returned
+    "MalformedMessage 3 True",
+    "CellError 1 True",
+    "KernelFailure 1 True",
+  ]);
+  assert.equal(stderr.match(/warning: garbled; running the notebook again/g)?.length, 3);
 });
