@@ -24,14 +24,21 @@ import { encodeFixed } from "../lib/mpc/fixed.ts";
 import { Prg } from "../lib/mpc/prg.ts";
 import { share } from "../lib/mpc/sharing.ts";
 import { memoryChannelPair } from "../lib/mpc/transport.ts";
-import { hasWeights, type LinearLayer, type LinearOp, outputShape, shapeSize } from "../lib/mpc/he/layer.ts";
+import {
+  hasWeights,
+  kernelLength,
+  type LinearLayer,
+  type LinearOp,
+  outputShape,
+  shapeSize,
+} from "../lib/mpc/he/layer.ts";
 import {
   layerPacking,
   linearOfflineClient,
   linearOfflineServer,
   linearOnlineServer,
 } from "../lib/mpc/he/linear.ts";
-import { heContext, heKeys } from "../lib/mpc/he/seal.ts";
+import { disposeKeys, heContext, heKeys } from "../lib/mpc/he/seal.ts";
 import type { PolyDegree } from "../lib/mpc/poly/layout.ts";
 import {
   polyOfflineClient,
@@ -91,7 +98,7 @@ class Replay implements Channel {
 async function benchField() {
   const n = 1 << 20;
   const a = Fp.random(n, prg), b = Fp.random(n, prg), c = new Float64Array(n);
-  const ms = await minTime(5, () => Fp.mulVec(a, b, c));
+  const ms = await minTime(reps, () => Fp.mulVec(a, b, c));
   return { mulNs: (ms * 1e6) / n };
 }
 
@@ -109,7 +116,7 @@ async function benchLinear() {
     const out = shapeSize(outputShape(layer));
     const weights = hasWeights(layer)
       ? {
-        kernel: Fp.fromSignedVec(Array.from(prg.int32s(kernelSize(layer)), (v) => v % 128)),
+        kernel: Fp.fromSignedVec(Array.from(prg.int32s(kernelLength(layer)), (v) => v % 128)),
         bias: Fp.random(outputShape(layer)[2], prg),
       }
       : undefined;
@@ -150,14 +157,8 @@ async function benchLinear() {
     offlineTotal += offlineMs, onlineTotal += onlineMs, bytesTotal += bytes.sent + bytes.received;
     console.error(`linear ${op.id}: offline ${offlineMs.toFixed(0)} ms, online ${onlineMs.toFixed(1)} ms`);
   }
+  disposeKeys(keys);
   return { layers, total: { offlineMs: offlineTotal, onlineMs: onlineTotal, offlineBytes: bytesTotal } };
-}
-
-function kernelSize(layer: LinearLayer): number {
-  const op = layer.op;
-  if (op.kind === "conv") return op.kernel * op.kernel * layer.inputShape[2] * op.filters;
-  if (op.kind === "dense") return shapeSize(layer.inputShape) * op.units;
-  return 0;
 }
 
 async function benchPoly(degree: PolyDegree, n: number) {
@@ -170,7 +171,7 @@ async function benchPoly(degree: PolyDegree, n: number) {
   const keys = { p: heKeys(hp), q: heKeys(hq) }, he = { p: hp, q: hq };
   let states: [Awaited<ReturnType<typeof polyOfflineClient>>, Awaited<ReturnType<typeof polyOfflineServer>>];
   let offlineBytes = 0;
-  const offlineMs = await minTime(1, async () => {
+  const offlineMs = await minTime(reps, async () => {
     const [cch, sch] = memoryChannelPair();
     states = await Promise.all([
       polyOfflineClient(cch, keys, layout, c, mask, prg),
@@ -181,6 +182,8 @@ async function benchPoly(degree: PolyDegree, n: number) {
     cch.close();
     sch.close();
   });
+  disposeKeys(keys.p);
+  disposeKeys(keys.q);
   const [cs, ss] = states!;
   // Record one online exchange, then time each party alone on replayed messages.
   const [cch, sch] = memoryChannelPair();

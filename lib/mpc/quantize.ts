@@ -46,7 +46,7 @@ import type {
   FoldedDense,
   FoldedNetwork,
 } from "../nn/fold.ts";
-import { convAccumulate, type LinearGeometry, linearGeometry, maxFilterL1 } from "../nn/linear.ts";
+import { convAccumulate, type LinearGeometry, linearGeometry, maxFilterL1, sumPool } from "../nn/linear.ts";
 import type { LinearLayer, LinearOp, LinearWeights } from "./he/layer.ts";
 import { polyReference } from "./poly/layout.ts";
 
@@ -336,31 +336,6 @@ function maxAbs(v: Float64Array): number {
     if (a > m) m = a;
   }
   return m;
-}
-
-/** Sums pooling windows (average pooling without the division), HWC. */
-export function sumPool(
-  x: ArrayLike<number>,
-  inShape: Shape,
-  size: readonly [number, number],
-  out?: Float64Array,
-): Float64Array {
-  const [h, w, c] = inShape;
-  const [sh, sw] = size;
-  const oh = h / sh, ow = w / sw;
-  const y = out ?? new Float64Array(oh * ow * c);
-  for (let oy = 0; oy < oh; oy++) {
-    for (let ox = 0; ox < ow; ox++) {
-      const o = (oy * ow + ox) * c;
-      for (let dy = 0; dy < sh; dy++) {
-        for (let dx = 0; dx < sw; dx++) {
-          const i = ((oy * sh + dy) * w + ox * sw + dx) * c;
-          for (let ch = 0; ch < c; ch++) y[o + ch] += x[i + ch];
-        }
-      }
-    }
-  }
-  return y;
 }
 
 /** The window of an avgpool or globalavgpool op. */

@@ -12,7 +12,7 @@
  */
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { type Graph, inferShapes, type Op } from "./graph.ts";
-import { convAccumulate, linearGeometry } from "./linear.ts";
+import { convAccumulate, linearGeometry, sumPool } from "./linear.ts";
 import type { Degree } from "./masked_activation.ts";
 import { activationLayers, findLayer } from "./model.ts";
 import { type Plan, validatePlan } from "./plan.ts";
@@ -203,20 +203,8 @@ export function foldedTrace(
       }
       case "avgpool":
       case "globalavgpool": {
-        const [oh, ow] = shapes.get(op.id)!;
         const [sh, sw] = op.kind === "avgpool" ? [op.size, op.size] : [h, w];
-        y = new Float64Array(oh * ow * c);
-        for (let oy = 0; oy < oh; oy++) {
-          for (let ox = 0; ox < ow; ox++) {
-            for (let dy = 0; dy < sh; dy++) {
-              for (let dx = 0; dx < sw; dx++) {
-                for (let ch = 0; ch < c; ch++) {
-                  y[(oy * ow + ox) * c + ch] += a![((oy * sh + dy) * w + ox * sw + dx) * c + ch] / (sh * sw);
-                }
-              }
-            }
-          }
-        }
+        y = sumPool(a!, [h, w, c], [sh, sw]).map((v) => v / (sh * sw));
         break;
       }
       case "flatten":

@@ -100,8 +100,21 @@ export interface ActivationSite {
   readonly neurons: number;
 }
 
-function outputSize(size: number, kernel: number, stride: number, padding: "same" | "valid"): number {
+/** A conv's output size along one axis of `size` inputs (TensorFlow's rules, see `ConvOp.padding`). */
+export function outputSize(size: number, kernel: number, stride: number, padding: "same" | "valid"): number {
   return padding === "same" ? Math.ceil(size / stride) : Math.floor((size - kernel) / stride) + 1;
+}
+
+/** A conv's zero padding before the first row or column along one axis (see `ConvOp.padding`). */
+export function paddingBefore(
+  size: number,
+  kernel: number,
+  stride: number,
+  padding: "same" | "valid",
+): number {
+  if (padding === "valid") return 0;
+  const total = Math.max((outputSize(size, kernel, stride, padding) - 1) * stride + kernel - size, 0);
+  return Math.floor(total / 2);
 }
 
 /**
@@ -173,12 +186,24 @@ export function activationSites(graph: Graph): ActivationSite[] {
     const [height, width, channels] = shapes.get(op.id)!;
     const filters = producers.get(op.producer);
     if (filters === undefined) {
-      throw new Error(`graph ${graph.name}: site '${op.id}' names producer '${op.producer}', not a conv or dense op`);
+      throw new Error(
+        `graph ${graph.name}: site '${op.id}' names producer '${op.producer}', not a conv or dense op`,
+      );
     }
     if (filters !== channels) {
-      throw new Error(`graph ${graph.name}: site '${op.id}' has ${channels} channels, producer has ${filters}`);
+      throw new Error(
+        `graph ${graph.name}: site '${op.id}' has ${channels} channels, producer has ${filters}`,
+      );
     }
-    sites.push({ index: sites.length, id: op.id, producer: op.producer, height, width, channels, neurons: height * width * channels });
+    sites.push({
+      index: sites.length,
+      id: op.id,
+      producer: op.producer,
+      height,
+      width,
+      channels,
+      neurons: height * width * channels,
+    });
   }
   return sites;
 }

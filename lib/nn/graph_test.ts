@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { architecture, MODEL_NAMES } from "./architectures.ts";
-import { activationSites, forwardMacs, type Graph, inferShapes } from "./graph.ts";
+import { activationSites, forwardMacs, type Graph, inferShapes, outputSize, paddingBefore } from "./graph.ts";
 
 Deno.test("activation sites and neuron counts of the three networks", () => {
-  const counts = Object.fromEntries(MODEL_NAMES.map((m) => [m, activationSites(architecture(m)).map((s) => s.neurons)]));
+  const counts = Object.fromEntries(
+    MODEL_NAMES.map((m) => [m, activationSites(architecture(m)).map((s) => s.neurons)]),
+  );
   assert.deepEqual(counts.cnn7, [65536, 65536, 16384, 16384, 4096, 4096, 1024]);
   assert.equal(counts.vgg16.length, 14);
   assert.equal(counts.resnet32.length, 31);
@@ -23,7 +25,16 @@ Deno.test("malformed graphs fail naming the op", () => {
     name: "bad",
     ops: [
       { kind: "input", id: "input", inputs: [], shape: [8, 8, 3] },
-      { kind: "conv", id: "c", inputs: ["input"], filters: 4, kernel: 3, stride: 1, padding: "same", useBias: true },
+      {
+        kind: "conv",
+        id: "c",
+        inputs: ["input"],
+        filters: 4,
+        kernel: 3,
+        stride: 1,
+        padding: "same",
+        useBias: true,
+      },
       { kind: "avgpool", id: "p", inputs: ["c"], size: 2 },
       { kind: "add", id: "a", inputs: ["c", "p"] },
     ],
@@ -45,4 +56,20 @@ Deno.test("forwardMacs: CNN-7 by hand, layer by layer", () => {
   assert.equal(forwardMacs(architecture("cnn7")), byHand);
   // Residual 1x1 shortcuts and strides count too: ResNet-32 is larger than CNN-7 per image.
   assert.ok(forwardMacs(architecture("resnet32")) > byHand);
+});
+
+Deno.test("conv output size and padding follow TensorFlow's rules", () => {
+  // [size, kernel, stride, padding] -> [output size, padding before]
+  const cases: [number, number, number, "same" | "valid", number, number][] = [
+    [32, 3, 1, "same", 32, 1],
+    [32, 5, 1, "same", 32, 2],
+    [32, 3, 2, "same", 16, 0], // total padding 1: 0 before, 1 after
+    [33, 3, 2, "same", 17, 1],
+    [32, 3, 1, "valid", 30, 0],
+    [32, 3, 2, "valid", 15, 0],
+  ];
+  for (const [size, k, s, padding, out, before] of cases) {
+    assert.equal(outputSize(size, k, s, padding), out, `${size} ${k} ${s} ${padding}`);
+    assert.equal(paddingBefore(size, k, s, padding), before, `${size} ${k} ${s} ${padding}`);
+  }
 });

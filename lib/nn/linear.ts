@@ -6,8 +6,8 @@
  * reference can tell when a value would wrap mod p.
  *
  * A dense layer is a 1x1 convolution of a 1x1xIn input, so one kernel serves both. Layout as in
- * fold.ts: kernel [kh, kw, cin, cout] row-major, activations HWC, TensorFlow's "same" padding
- * (floor(total / 2) before).
+ * fold.ts: kernel [kh, kw, cin, cout] row-major, activations HWC, TensorFlow's padding
+ * (`paddingBefore` in graph.ts).
  *
  * Exactness on integers: a double holds integers up to 2^53 exactly, so the sums are exact when
  * max|x| x (largest per-output sum of |w|) + max|b| stays below 2^53 (the caller's check).
@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { Op, Shape } from "./graph.ts";
+import { type Op, paddingBefore, type Shape } from "./graph.ts";
 
 /** The geometry of one linear layer (no weights). */
 export interface LinearGeometry {
@@ -48,16 +48,6 @@ export function linearGeometry(op: Op, shapes: ReadonlyMap<string, Shape>): Line
   throw new Error(`op '${op.id}' (${op.kind}) is not a linear layer`);
 }
 
-/** Zero padding before the first row and column (TensorFlow's "same" rule). */
-function padBefore(g: LinearGeometry): [number, number] {
-  if (g.padding === "valid") return [0, 0];
-  const total = (size: number, out: number) => Math.max((out - 1) * g.stride + g.kernel - size, 0);
-  return [
-    Math.floor(total(g.inShape[0], g.outShape[0]) / 2),
-    Math.floor(total(g.inShape[1], g.outShape[1]) / 2),
-  ];
-}
-
 /**
  * y = x * W, accumulated into `out` (which must hold the bias or zeros). Plain loops; exact for
  * integer operands while every partial sum stays below 2^53 (the caller's check). Zero inputs
@@ -81,7 +71,8 @@ export function convAccumulate(
   if (out.length !== oh * ow * cout) {
     throw new RangeError(`linear: output has ${out.length} values, expected ${oh * ow * cout}`);
   }
-  const [top, left] = padBefore(g);
+  const top = paddingBefore(h, k, g.stride, g.padding);
+  const left = paddingBefore(w, k, g.stride, g.padding);
   for (let oy = 0; oy < oh; oy++) {
     for (let ox = 0; ox < ow; ox++) {
       const o = (oy * ow + ox) * cout;
@@ -110,4 +101,36 @@ export function maxFilterL1(weights: Float64Array, cout: number): number {
   const sums = new Float64Array(cout);
   for (let i = 0; i < weights.length; i++) sums[i % cout] += Math.abs(weights[i]);
   return sums.reduce((a, b) => Math.max(a, b), 0);
+}
+
+/**
+ * Sums pooling windows of `size` (average pooling without the division), HWC. With `modulus`,
+ * the inputs must lie in [0, modulus) and every partial sum is reduced into it (exact mod p on
+ * the protocol's shares); without, the sums are plain (exact for integers below 2^53).
+ */
+export function sumPool(
+  x: ArrayLike<number>,
+  inShape: Shape,
+  size: readonly [number, number],
+  modulus = Infinity,
+): Float64Array {
+  const [h, w, c] = inShape;
+  const [sh, sw] = size;
+  const oh = h / sh, ow = w / sw;
+  const y = new Float64Array(oh * ow * c);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      const o = (oy * ow + ox) * c;
+      for (let dy = 0; dy < sh; dy++) {
+        for (let dx = 0; dx < sw; dx++) {
+          const i = ((oy * sh + dy) * w + ox * sw + dx) * c;
+          for (let ch = 0; ch < c; ch++) {
+            const s = y[o + ch] + x[i + ch];
+            y[o + ch] = s >= modulus ? s - modulus : s;
+          }
+        }
+      }
+    }
+  }
+  return y;
 }

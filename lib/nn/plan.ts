@@ -90,7 +90,7 @@ export function layerwisePlan(graph: Graph, replaced: readonly (number | string)
  * Per-channel importance of a site's channels: L1 norms of its producer's kernel (conv filter
  * or dense column) in the model's current weights.
  */
-export function siteImportance(model: tfl.LayersModel, producer: string): Float64Array {
+function siteImportance(model: tfl.LayersModel, producer: string): Float64Array {
   const layer = findLayer(model, producer);
   const kernel = layer.weights.find((w) => w.originalName.endsWith("/kernel"));
   if (!kernel) throw new Error(`model ${model.name}: producer '${producer}' has no kernel weight`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ReluEvaluator, ReluGarbler } from "./protocol.ts";
+import { DEFAULT_CHUNK, ReluEvaluator, ReluGarbler } from "./protocol.ts";
 import { reluCircuit, reluReference } from "./relu.ts";
 import { P } from "../field.ts";
 import { testChannelPair } from "../ot/test_channel.ts";
@@ -32,7 +32,7 @@ Deno.test("end to end: the server learns ReLU(y >> shift) - r' for random shares
 
     // Byte accounting: exact, from the circuit.
     const ands = reluCircuit(options).ands;
-    const chunks = Math.ceil(n / (options.chunk ?? 2048));
+    const chunks = Math.ceil(n / (options.chunk ?? DEFAULT_CHUNK));
     const offlineG = a.sent.offline - before.offline, offlineE = b.sent.offline - beforeB.offline;
     const headerBytes = offlineG - ands * 32 * n;
     assert.ok(headerBytes > 0 && headerBytes < 120, `header ${headerBytes} bytes`);

@@ -37,9 +37,9 @@ import {
 } from "./seal.ts";
 
 /** Message kind of the client's encrypted vectors. */
-export const AFFINE_QUERY_KIND = "he.affine.query";
+const AFFINE_QUERY_KIND = "he.affine.query";
 /** Message kind of the server's masked affine maps. */
-export const AFFINE_ANSWER_KIND = "he.affine.answer";
+const AFFINE_ANSWER_KIND = "he.affine.answer";
 
 function chunkCount(he: HeContext, n: number): number {
   return Math.ceil(n / (he.degree - 1));
@@ -77,8 +77,11 @@ export async function affineClient(
   for (let k = 0; k < chunks; k++) {
     for (const [i, v] of inputs.entries()) {
       const pt = plaintextFromSlots(he, chunkSlots(he, v, k, dummies[k * inputs.length + i]));
-      query.push(encryptToBytes(keys, pt));
-      pt.delete();
+      try {
+        query.push(encryptToBytes(keys, pt));
+      } finally {
+        pt.delete();
+      }
     }
   }
   await ch.send(AFFINE_QUERY_KIND, packBlobs(query));
@@ -88,11 +91,15 @@ export async function affineClient(
   for (let k = 0; k < chunks; k++) {
     for (let m = 0; m < outputs; m++) {
       const ct = loadCiphertext(he, answer[k * outputs + m], `${AFFINE_ANSWER_KIND} ciphertext`);
-      const pt = decryptChecked(keys, ct, "affine answer");
-      const slots = slotsOfPlaintext(he, pt);
-      pt.delete();
-      ct.delete();
-      out[m].set(slots.subarray(0, Math.min(per, n - k * per)), k * per);
+      // Free ct even when decryption throws (exhausted noise budget).
+      try {
+        const pt = decryptChecked(keys, ct, "affine answer");
+        const slots = slotsOfPlaintext(he, pt);
+        pt.delete();
+        out[m].set(slots.subarray(0, Math.min(per, n - k * per)), k * per);
+      } finally {
+        ct.delete();
+      }
     }
   }
   return out;

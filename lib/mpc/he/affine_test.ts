@@ -3,7 +3,7 @@ import { Fp, PrimeField } from "../field.ts";
 import { Prg } from "../prg.ts";
 import { memoryChannelPair } from "../transport.ts";
 import { affineClient, affineServer } from "./affine.ts";
-import { heContext, heKeys } from "./seal.ts";
+import { disposeKeys, heContext, heKeys } from "./seal.ts";
 
 const prg = new Prg(new Uint8Array(16).fill(41));
 
@@ -26,6 +26,7 @@ for (const t of [Fp.p, 2168958484481]) {
       affineClient(ch, keys, v, outputs, prg),
       affineServer(sh, he, lambda, sigma, prg),
     ]);
+    disposeKeys(keys);
     for (let m = 0; m < outputs; m++) {
       for (const i of [0, 1, 8190, 8191, n - 1]) {
         let want = F.sub(lambda[m][0]![i], sigma[m][i]);

@@ -9,20 +9,25 @@
  * the output's scale (weight bits + input bits). Batch-norm must already be folded into the conv.
  *
  * Padding "same" follows TensorFlow: total padding max((out - 1) * stride + k - in, 0), of which
- * floor(total / 2) goes before. For stride 1 that is floor((k - 1) / 2) as graph.ts states; for
- * stride 2 and an even input it is one less than graph.ts's comment suggests (tfjs's rule wins:
- * the weights are trained there).
+ * floor(total / 2) goes before (`outputSize` and `paddingBefore` in graph.ts).
  *
  * Pooling is public (its weights are not secret), so it needs no HE: each party applies it to its
- * own share. It is computed as a *sum* over the window, i.e. the average with log2(window)
- * extra fractional bits (`sumPoolBits`), exact for the power-of-two windows of CNN-7, VGG-16 and
- * ResNet-32; the next truncation (garbled ReLU or share truncation) removes them, or the caller
- * folds 1/window into the next layer's weights.
+ * own share. It is computed as a *sum* over the window, which is exact in the field; the
+ * quantizer (lib/mpc/quantize.ts) folds 1/window into the next layer's weights, so no division
+ * or extra truncation is needed.
  *
  * @module
  */
 
-import type { AvgPoolOp, ConvOp, DenseOp, GlobalAvgPoolOp, Shape } from "../../nn/graph.ts";
+import {
+  type AvgPoolOp,
+  type ConvOp,
+  type DenseOp,
+  type GlobalAvgPoolOp,
+  outputSize,
+  paddingBefore,
+  type Shape,
+} from "../../nn/graph.ts";
 import type { PrimeField } from "../field.ts";
 
 /** The linear ops the protocol runs. */
@@ -47,26 +52,13 @@ export function shapeSize(s: Shape): number {
   return s[0] * s[1] * s[2];
 }
 
-/** TensorFlow's padding before and after along one axis, and the output size. */
-export function axisPadding(
-  size: number,
-  kernel: number,
-  stride: number,
-  padding: "same" | "valid",
-): { before: number; out: number } {
-  if (padding === "valid") return { before: 0, out: Math.floor((size - kernel) / stride) + 1 };
-  const out = Math.ceil(size / stride);
-  const total = Math.max((out - 1) * stride + kernel - size, 0);
-  return { before: Math.floor(total / 2), out };
-}
-
 /** Output shape of a layer; throws naming the problem for shapes the op cannot take. */
 export function outputShape(layer: LinearLayer): Shape {
   const { op, inputShape: [h, w, c] } = layer;
   switch (op.kind) {
     case "conv": {
-      const oh = axisPadding(h, op.kernel, op.stride, op.padding).out;
-      const ow = axisPadding(w, op.kernel, op.stride, op.padding).out;
+      const oh = outputSize(h, op.kernel, op.stride, op.padding);
+      const ow = outputSize(w, op.kernel, op.stride, op.padding);
       if (oh < 1 || ow < 1) {
         throw new RangeError(`layer ${op.id}: kernel ${op.kernel} does not fit ${h}x${w}`);
       }
@@ -95,25 +87,6 @@ export function kernelLength(layer: LinearLayer): number {
   if (op.kind === "conv") return op.kernel * op.kernel * inputShape[2] * op.filters;
   if (op.kind === "dense") return shapeSize(inputShape) * op.units;
   return 0;
-}
-
-/**
- * Extra fractional bits a pooling layer adds by summing instead of averaging: log2 of the
- * window size. Throws for windows that are not a power of two (fold 1/window into the next
- * layer's weights instead).
- */
-export function sumPoolBits(layer: LinearLayer): number {
-  const { op, inputShape: [h, w] } = layer;
-  if (op.kind !== "avgpool" && op.kind !== "globalavgpool") return 0;
-  const window = op.kind === "avgpool" ? op.size * op.size : h * w;
-  const bits = Math.log2(window);
-  if (!Number.isInteger(bits)) {
-    throw new RangeError(
-      `layer ${op.id}: pooling window ${window} is not a power of two; the sum cannot be read as the average ` +
-        "with extra fractional bits — fold 1/window into the next layer's weights",
-    );
-  }
-  return bits;
 }
 
 /** Checks that `weights` fit `layer` (lengths, field elements); throws naming the problem. */
@@ -162,8 +135,8 @@ function convMapping(op: ConvOp, inputShape: Shape): ConvMapping {
   return {
     stride: op.stride,
     kernel: op.kernel,
-    padTop: axisPadding(inputShape[0], op.kernel, op.stride, op.padding).before,
-    padLeft: axisPadding(inputShape[1], op.kernel, op.stride, op.padding).before,
+    padTop: paddingBefore(inputShape[0], op.kernel, op.stride, op.padding),
+    padLeft: paddingBefore(inputShape[1], op.kernel, op.stride, op.padding),
   };
 }
 

@@ -50,9 +50,9 @@ import {
 } from "./seal.ts";
 
 /** Message kind of the client's encrypted mask. */
-export const QUERY_KIND = "he.linear.query";
+const QUERY_KIND = "he.linear.query";
 /** Message kind of the server's masked products. */
-export const ANSWER_KIND = "he.linear.answer";
+const ANSWER_KIND = "he.linear.answer";
 
 /** The packing both parties derive from the layer (public: it depends on shapes only). */
 export function layerPacking(layer: LinearLayer, degree: number): Packing {

@@ -3,10 +3,10 @@ import type { ConvOp, DenseOp, Shape } from "../../nn/graph.ts";
 import { Fp } from "../field.ts";
 import { Prg } from "../prg.ts";
 import { memoryChannelPair } from "../transport.ts";
-import { type LinearLayer, outputShape, shapeSize } from "./layer.ts";
+import { kernelLength, type LinearLayer, outputShape, shapeSize } from "./layer.ts";
 import { linearOfflineClient, linearOfflineServer, linearOnlineServer } from "./linear.ts";
 import { plainLinear } from "./plain.ts";
-import { heContext, heKeys } from "./seal.ts";
+import { disposeKeys, heContext, heKeys } from "./seal.ts";
 
 const prg = new Prg(new Uint8Array(16).fill(31));
 
@@ -30,12 +30,7 @@ async function runLayer(layer: LinearLayer, weightBound: number) {
   const [client, server] = memoryChannelPair();
   const n = shapeSize(layer.inputShape);
   const x = Fp.random(n, prg), r = Fp.random(n, prg);
-  const op = layer.op;
-  const kn = op.kind === "conv"
-    ? op.kernel ** 2 * layer.inputShape[2] * op.filters
-    : op.kind === "dense"
-    ? n * op.units
-    : 0;
+  const kn = kernelLength(layer);
   const weights = kn
     ? {
       kernel: Fp.fromSignedVec(Array.from(prg.int32s(kn), (v) => v % weightBound)),
@@ -46,6 +41,7 @@ async function runLayer(layer: LinearLayer, weightBound: number) {
     linearOfflineClient(client, keys, layer, r),
     linearOfflineServer(server, he, layer, weights, prg),
   ]);
+  disposeKeys(keys);
   const serverShare = linearOnlineServer(layer, weights, Fp.subVec(x, r), u);
   const got = Fp.addVec(clientShare, serverShare);
   client.close();

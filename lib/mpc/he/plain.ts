@@ -11,15 +11,10 @@
  * @module
  */
 
+import { paddingBefore } from "../../nn/graph.ts";
+import { sumPool } from "../../nn/linear.ts";
 import { Fp, type PrimeField } from "../field.ts";
-import {
-  axisPadding,
-  checkWeights,
-  type LinearLayer,
-  type LinearWeights,
-  outputShape,
-  shapeSize,
-} from "./layer.ts";
+import { checkWeights, type LinearLayer, type LinearWeights, outputShape, shapeSize } from "./layer.ts";
 
 const TWO20 = 2 ** 20;
 const TWO21 = 2 ** 21;
@@ -57,9 +52,9 @@ export function plainLinear(
   const [h, w, c] = inputShape;
   switch (op.kind) {
     case "avgpool":
-      return sumPool(x, h, w, c, op.size, op.size, F);
+      return sumPool(x, inputShape, [op.size, op.size], F.p);
     case "globalavgpool":
-      return sumPool(x, h, w, c, h, w, F);
+      return sumPool(x, inputShape, [h, w], F.p);
     case "dense":
       return convolve(
         { h: 1, w: 1, c: x.length, k: 1, stride: 1, padTop: 0, padLeft: 0, oh, ow, m },
@@ -68,8 +63,8 @@ export function plainLinear(
         F,
       );
     case "conv": {
-      const padTop = axisPadding(h, op.kernel, op.stride, op.padding).before;
-      const padLeft = axisPadding(w, op.kernel, op.stride, op.padding).before;
+      const padTop = paddingBefore(h, op.kernel, op.stride, op.padding);
+      const padLeft = paddingBefore(w, op.kernel, op.stride, op.padding);
       return convolve(
         { h, w, c, k: op.kernel, stride: op.stride, padTop, padLeft, oh, ow, m },
         x,
@@ -78,26 +73,6 @@ export function plainLinear(
       );
     }
   }
-}
-
-function sumPool(x: Float64Array, h: number, w: number, c: number, ph: number, pw: number, F: PrimeField) {
-  const oh = h / ph, ow = w / pw, p = F.p;
-  const out = new Float64Array(oh * ow * c);
-  for (let oy = 0; oy < oh; oy++) {
-    for (let ox = 0; ox < ow; ox++) {
-      const o = (oy * ow + ox) * c;
-      for (let y = oy * ph; y < (oy + 1) * ph; y++) {
-        for (let xx = ox * pw; xx < (ox + 1) * pw; xx++) {
-          const i = (y * w + xx) * c;
-          for (let ch = 0; ch < c; ch++) {
-            const s = out[o + ch] + x[i + ch];
-            out[o + ch] = s >= p ? s - p : s;
-          }
-        }
-      }
-    }
-  }
-  return out;
 }
 
 function convolve(spec: ConvSpec, x: Float64Array, weights: LinearWeights, F: PrimeField): Float64Array {

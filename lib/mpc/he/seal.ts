@@ -18,7 +18,7 @@
  * SEAL 3.6+/4.x `Plaintext::save`; `plaintextFromCoeffs` checks the template it patches.
  *
  * SEAL objects live in the wasm heap and must be freed with `.delete()`; helpers here free
- * everything they create except what they return.
+ * everything they create except what they return (`disposeKeys` frees a key set).
  *
  * @module
  */
@@ -42,9 +42,9 @@ type Decryptor = ReturnType<SealLibrary["Decryptor"]>;
 type BatchEncoder = ReturnType<SealLibrary["BatchEncoder"]>;
 
 /** Ring dimension N (polynomial degree). */
-export const POLY_DEGREE = 8192;
+const POLY_DEGREE = 8192;
 /** Bit sizes of the coefficient-modulus primes (the last is the special prime). */
-export const COEFF_MODULUS_BITS: readonly number[] = [60, 60, 60];
+const COEFF_MODULUS_BITS: readonly number[] = [60, 60, 60];
 
 /** Byte offset of the coefficient array in an uncompressed serialised plaintext. */
 const PT_DATA_OFFSET = 88;
@@ -52,7 +52,7 @@ const PT_DATA_OFFSET = 88;
 let sealPromise: Promise<SealLibrary> | undefined;
 
 /** The SEAL library, loaded once per process. */
-export function loadSeal(): Promise<SealLibrary> {
+function loadSeal(): Promise<SealLibrary> {
   sealPromise ??= SEAL();
   return sealPromise;
 }
@@ -194,7 +194,7 @@ export interface HeKeys {
   readonly decryptor: Decryptor;
 }
 
-/** Fresh secret key for `he` (the client's; never sent). */
+/** Fresh secret key for `he` (the client's; never sent). Free it with `disposeKeys`. */
 export function heKeys(he: HeContext): HeKeys {
   const keygen = he.seal.KeyGenerator(he.context);
   const sk = keygen.secretKey();
@@ -202,9 +202,17 @@ export function heKeys(he: HeContext): HeKeys {
   const pk = keygen.createPublicKey();
   const encryptor = he.seal.Encryptor(he.context, pk, sk);
   const decryptor = he.seal.Decryptor(he.context, sk);
+  // The encryptor and decryptor keep their own copies of the keys.
+  sk.delete();
   pk.delete();
   keygen.delete();
   return { he, encryptor, decryptor };
+}
+
+/** Frees the wasm memory of keys from `heKeys`; they cannot be used afterwards. */
+export function disposeKeys(keys: HeKeys): void {
+  keys.encryptor.delete();
+  keys.decryptor.delete();
 }
 
 /** Seeded symmetric encryption of a plaintext, serialised (about N x 2 primes x 8 bytes). */

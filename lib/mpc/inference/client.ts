@@ -7,6 +7,7 @@
  * ```ts
  * const client = await InferenceClient.open(channel, { pins: { model: "cnn7" } });
  * const { logits } = await client.infer(normalizedImageHWC); // or offline() now, online(image) later
+ * client.close(); // frees the HE keys
  * await channel.close();
  * ```
  *
@@ -22,7 +23,7 @@ import { Fp } from "../field.ts";
 import { encodeFixed } from "../fixed.ts";
 import { Prg, randomSeed } from "../prg.ts";
 import { type EvaluatorReluBatch, ReluEvaluator } from "../gc/protocol.ts";
-import { heContext, heKeys } from "../he/seal.ts";
+import { disposeKeys, heContext, heKeys } from "../he/seal.ts";
 import { linearOfflineClient } from "../he/linear.ts";
 import { plainLinear } from "../he/plain.ts";
 import { type TensorScale, tensorScales } from "../quantize.ts";
@@ -98,6 +99,7 @@ export class InferenceClient {
   #scales: Map<string, TensorScale>;
   #shapes: Map<string, Shape>;
   #prepared: ClientOffline[] = [];
+  #closed = false;
 
   private constructor(
     ch: InferenceChannel,
@@ -121,9 +123,10 @@ export class InferenceClient {
     ch.section(SETUP_SECTION);
     const seed = options.seed ?? randomSeed();
     const offer = await acceptSession(ch, options.pins);
-    // Fresh secret keys per session, for the field p (linear layers, polynomials) and q (polynomials).
-    const keys = { p: heKeys(await heContext()), q: heKeys(await heContext(Q)) };
     const evaluator = await ReluEvaluator.setup(ch, { seed: deriveSeed(seed, DERIVE.gc) });
+    // Fresh secret keys per session, for the field p (linear layers, polynomials) and q (polynomials);
+    // made last (they are local, no messages) so that a failed setup leaves no keys to free.
+    const keys = { p: heKeys(await heContext()), q: heKeys(await heContext(Q)) };
     return new InferenceClient(ch, offer, new Prg(deriveSeed(seed, DERIVE.masks)), keys, evaluator);
   }
 
@@ -149,7 +152,18 @@ export class InferenceClient {
    * Its result waits in a queue for `online`; the server must run `offline` as often.
    */
   async offline(): Promise<void> {
+    if (this.#closed) throw new Error("client: offline() after close(): open a new session");
     this.#prepared.push(await this.#offline());
+  }
+
+  /**
+   * Frees the session's HE keys (SEAL wasm memory, otherwise held until a finalizer runs, if ever).
+   * Phases already prepared by `offline` can still run `online`; the channel stays open.
+   */
+  close(): void {
+    this.#closed = true;
+    disposeKeys(this.#keys.p);
+    disposeKeys(this.#keys.q);
   }
 
   /** The online phase for `image`, using the oldest prepared offline phase. */

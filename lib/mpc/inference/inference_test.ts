@@ -95,7 +95,11 @@ Deno.test("offline phases can be prepared ahead, before the images are known, an
       const client = await InferenceClient.open(clientChannel);
       await client.offline();
       await client.offline();
-      return [await client.online(xs[0]), await client.online(xs[1])];
+      const first = await client.online(xs[0]);
+      client.close(); // a prepared phase still runs after close; a new one does not
+      const second = await client.online(xs[1]);
+      await assert.rejects(client.offline(), /after close/);
+      return [first, second];
     })(),
   ]);
   await Promise.all([clientChannel.close(), serverChannel.close()]);

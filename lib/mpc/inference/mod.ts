@@ -11,6 +11,7 @@
  * // client
  * const client = await InferenceClient.open(channel, { pins: { model: "cnn7" } });
  * const { logits, predicted } = await client.infer(normalisedImage);
+ * client.close(); // frees its HE keys
  * ```
  *
  * Per layer: linear layers by HE offline and plaintext online (lib/mpc/he), ReLU channels by a

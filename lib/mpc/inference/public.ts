@@ -155,7 +155,7 @@ export interface SessionPins {
 export const OFFER_KIND = "session.offer";
 
 /** The keys the handshake compares, from an offer. */
-export function sessionValues(offer: SessionOffer): Record<string, SessionValue> {
+function sessionValues(offer: SessionOffer): Record<string, SessionValue> {
   const { graph, fracBits, masks } = offer.network;
   return {
     model: graph.name,

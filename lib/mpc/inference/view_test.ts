@@ -113,6 +113,7 @@ async function serverView(
     (async () => {
       const client = await InferenceClient.open(clientChannel, { seed: new Uint8Array(16).fill(seed + 1) });
       for (let i = 0; i < runs; i++) await client.infer(image);
+      client.close();
     })(),
   ]);
   await Promise.all([clientChannel.close(), serverChannel.close()]);

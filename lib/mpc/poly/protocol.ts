@@ -69,15 +69,15 @@ import {
 /** Offline: the client's delta = x_c - a_c. */
 export const DELTA_KIND = "poly.delta";
 /** Offline, degree 0: the client's next-layer mask. */
-export const MASK_KIND = "poly.mask";
+const MASK_KIND = "poly.mask";
 /** Online: the server's e_s = x_s - a_s. */
-export const OPEN_KIND = "poly.open";
+const OPEN_KIND = "poly.open";
 /** Online: the client's masked combination. */
 export const MASKED_KIND = "poly.masked";
 /** Offline, insecure dealer mode only: the client's a_c powers in the clear. */
-export const DEALER_POWERS_KIND = "poly.insecure-dealer.powers";
+const DEALER_POWERS_KIND = "poly.insecure-dealer.powers";
 /** Offline, insecure dealer mode only: the masked affine maps in the clear. */
-export const DEALER_ANSWER_KIND = "poly.insecure-dealer.answer";
+const DEALER_ANSWER_KIND = "poly.insecure-dealer.answer";
 
 /** Protocol options. */
 export interface PolyOptions {

@@ -5,7 +5,7 @@ import { decodeFixed, encodeFixed } from "../fixed.ts";
 import { Prg } from "../prg.ts";
 import { share } from "../sharing.ts";
 import { memoryChannelPair } from "../transport.ts";
-import { heContext, heKeys } from "../he/seal.ts";
+import { disposeKeys, heContext, heKeys } from "../he/seal.ts";
 import { type PolyDegree, polyReference, resolvePolyLayout } from "./layout.ts";
 import {
   DELTA_KIND,
@@ -62,6 +62,10 @@ async function run(
     polyOfflineClient(cch, keys, layout, c, nextMask, prg, options),
     polyOfflineServer(sch, he, layout, perElement, prg, options),
   ]);
+  if (keys) {
+    disposeKeys(keys.p);
+    disposeKeys(keys.q);
+  }
   const [, z] = await Promise.all([polyOnlineClient(cch, cs), polyOnlineServer(sch, ss, s)]);
   cch.close();
   sch0.close();

@@ -121,8 +121,11 @@ export async function connect(
   const { retries = 0, retryDelayMs = 250, connectTimeoutMs = 10_000, ...channelOptions } = options;
   const where = `${formatHost(host)}:${port}`;
   let lastError: unknown;
-  for (let attempt = 0; attempt <= retries; attempt++) {
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
+  // Attempts actually made: a non-retriable error stops the loop before `retries` runs out.
+  let attempts = 0;
+  while (attempts <= retries) {
+    if (attempts > 0) await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
+    attempts++;
     try {
       const conn = await connectOnce(host, port, connectTimeoutMs);
       conn.setNoDelay(true);
@@ -137,7 +140,7 @@ export async function connect(
   const detail = lastError instanceof Error ? lastError.message : String(lastError);
   throw new TransportError(
     "connect",
-    `client: cannot connect to the server at ${where} after ${retries + 1} attempt(s): ${detail}; ` +
+    `client: cannot connect to the server at ${where} after ${attempts} attempt(s): ${detail}; ` +
       `start the server first (deno task serve) and check --host and --port`,
     { cause: lastError },
   );

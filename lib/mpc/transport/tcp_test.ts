@@ -115,6 +115,11 @@ Deno.test("TCP: connect retries until the server listens, and fails clearly when
     connect(HOST, port, { retries: 1, retryDelayMs: 10 }),
     isTransportError("connect", `127.0.0.1:${port} after 2 attempt(s)`, "deno task serve"),
   );
+  // An invalid port is not retriable: one attempt, whatever `retries` allows.
+  await assert.rejects(
+    connect(HOST, 0, { retries: 3, retryDelayMs: 10 }),
+    isTransportError("connect", "after 1 attempt(s)", "Invalid port"),
+  );
   const connecting = connect(HOST, port, { retries: 40, retryDelayMs: 25 });
   await new Promise((resolve) => setTimeout(resolve, 60));
   const listener = listen(port, HOST);

@@ -12,11 +12,10 @@ import {
   poolWindow,
   type QuantizedActivation,
   type QuantizedLinear,
-  sumPool,
 } from "../../quantize.ts";
 import { resolvePolyLayout } from "../../poly/layout.ts";
 import { inferShapes } from "../../../nn/graph.ts";
-import { convAccumulate } from "../../../nn/linear.ts";
+import { convAccumulate, sumPool } from "../../../nn/linear.ts";
 import type { ServedNetwork } from "../server.ts";
 import type { PairRun } from "./networks.ts";
 

@@ -203,6 +203,7 @@ export async function runPair(
       const client = await InferenceClient.open(clientChannel, { seed: seedOf(2 * seed + 1) });
       const results = [];
       for (const image of images) results.push(await client.infer(image));
+      client.close();
       return results;
     })(),
   ]);
