@@ -7,9 +7,12 @@
  * ```
  * deno task bench:protocol [--weights data/pretrained/cnn7 | random:1] [--repeats 3]
  *   [--plan80-weights data/pretrained/cnn7-plan80]
- *   [--accuracy 100] [--secure-images 5] [--frac-bits 8] [--out results/bench_protocol.json]
+ *   [--accuracy 100] [--secure-images 5] [--frac-bits F] [--out results/bench_protocol.json]
  * deno task bench:protocol --agreement-only --weights DIR --out -   # agreement figures only
  * ```
+ *
+ * F, the fixed-point fractional bits, defaults to DEFAULT_FRAC_BITS (lib/mpc/fixed.ts); the
+ * garbled-circuit ReLUs are measured truncating by F bits, as inference does.
  *
  * Weights default to data/pretrained/cnn7 when it exists, else seeded random weights (timing
  * does not depend on weights; agreement figures then describe an untrained network). The 80%
@@ -35,7 +38,13 @@ import { type ChannelStats, IMAGE_BYTES, loadCifar, normalize } from "../lib/dat
 import { architecture } from "../lib/nn/architectures.ts";
 import { foldedForward } from "../lib/nn/fold.ts";
 import { allReluPlan, countPlan, type Plan, uniformPlan } from "../lib/nn/plan.ts";
-import { connect, listen, memoryChannelPair, type TrafficStats } from "../lib/mpc/transport.ts";
+import {
+  connect,
+  type FramedChannel,
+  listen,
+  memoryChannelPair,
+  type TrafficStats,
+} from "../lib/mpc/transport.ts";
 import { InferenceClient } from "../lib/mpc/inference/client.ts";
 import { InferenceServer } from "../lib/mpc/inference/server.ts";
 import { type PreparedNetwork, prepareNetwork } from "../lib/mpc/inference/model.ts";
@@ -96,23 +105,44 @@ async function testImage(index: number, stats: ChannelStats): Promise<{ x: Float
   };
 }
 
+/** Limit on one party's whole run, and on any one message exchange in it. */
+const RUN_TIMEOUT_MS = 30 * 60_000;
+/**
+ * Limit on a party process's start-up: the server's until it listens, the client's until it
+ * connects (a client that died before connecting must not keep the server waiting).
+ */
+const STARTUP_TIMEOUT_MS = 120_000;
+
+/** The server side's channel: listens on `port` (0: any), prints it, accepts one client. */
+async function acceptClient(port: number): Promise<FramedChannel> {
+  const listener = listen(port, "127.0.0.1", { timeoutMs: RUN_TIMEOUT_MS });
+  console.log(`listening on ${listener.port}`);
+  try {
+    return await listener.accept({ timeoutMs: STARTUP_TIMEOUT_MS });
+  } finally {
+    listener.close();
+  }
+}
+
+/** The client side's channel to the server on `port`. */
+function connectServer(port: number): Promise<FramedChannel> {
+  return connect("127.0.0.1", port, { timeoutMs: RUN_TIMEOUT_MS, retries: 40 });
+}
+
 /** One party of an end-to-end run (internal mode); prints its channel statistics. */
 async function runRole(role: string, port: number, setup: Setup, plan: PlanName): Promise<void> {
-  const timeoutMs = 30 * 60_000;
   if (role === "server") {
     const served = await prepare(setup, plan);
-    const listener = listen(port, "127.0.0.1", { timeoutMs });
-    console.log(`listening on ${listener.port}`);
-    const channel = await listener.accept();
-    listener.close();
+    const channel = await acceptClient(port);
     await (await InferenceServer.open(channel, served)).serve();
     await channel.close();
     console.log(`STATS ${JSON.stringify(channel.stats())}`);
   } else {
-    const channel = await connect("127.0.0.1", port, { timeoutMs, retries: 40 });
+    const channel = await connectServer(port);
     const client = await InferenceClient.open(channel);
     const { x } = await testImage(0, client.offer.normalize);
     await client.infer(x);
+    client.close();
     await channel.close();
     console.log(`STATS ${JSON.stringify(channel.stats())}`);
   }
@@ -120,21 +150,41 @@ async function runRole(role: string, port: number, setup: Setup, plan: PlanName)
 
 /** One party of the polynomial benchmark (internal mode); the server prints its online times. */
 async function runPolyRole(role: string, port: number, degree: PolyDegree, runs: number): Promise<void> {
-  const timeoutMs = 30 * 60_000;
   if (role === "poly-server") {
-    const listener = listen(port, "127.0.0.1", { timeoutMs });
-    console.log(`listening on ${listener.port}`);
-    const channel = await listener.accept();
-    listener.close();
+    const channel = await acceptClient(port);
     const times = await polyParty("server", channel, degree, runs);
     const online = channel.stats().phases.online;
     await channel.close();
     const onlineBytes = online.bytesSent + online.bytesReceived;
     console.log(`POLY ${JSON.stringify({ times, onlineBytes })}`);
   } else {
-    const channel = await connect("127.0.0.1", port, { timeoutMs, retries: 40 });
+    const channel = await connectServer(port);
     await polyParty("client", channel, degree, runs);
     await channel.close();
+  }
+}
+
+/**
+ * Runs this script as a server process (`serverArgs`) and, once it listens, as a client process
+ * connected to it (`clientArgs(port)`); returns both after they exit 0, else throws with their
+ * output. Both are killed on the way out, so no failure leaves an orphan process behind.
+ */
+async function runParties(
+  what: string,
+  serverArgs: string[],
+  clientArgs: (port: string) => string[],
+): Promise<{ server: DenoProcess; client: DenoProcess }> {
+  const server = new DenoProcess("tools/bench_protocol.ts", serverArgs);
+  let client: DenoProcess | undefined;
+  try {
+    const [, port] = await server.waitFor(/listening on (\d+)/, STARTUP_TIMEOUT_MS);
+    client = new DenoProcess("tools/bench_protocol.ts", clientArgs(port));
+    const codes = await Promise.all([client.exitCode(RUN_TIMEOUT_MS), server.exitCode(RUN_TIMEOUT_MS)]);
+    if (codes.some((c) => c !== 0)) throw new Error(`${what} failed:\n${client.output}\n${server.output}`);
+    return { server, client };
+  } finally {
+    server.kill();
+    client?.kill();
   }
 }
 
@@ -148,13 +198,11 @@ async function endToEnd(
     ...["--weights", setup.weights, "--plan80-weights", setup.plan80Weights],
     ...["--frac-bits", String(setup.fracBits)],
   ];
-  const server = new DenoProcess("tools/bench_protocol.ts", args("server", "0"));
-  const [, port] = await server.waitFor(/listening on (\d+)/, 120_000);
-  const client = new DenoProcess("tools/bench_protocol.ts", args("client", port));
-  const codes = await Promise.all([client.exitCode(30 * 60_000), server.exitCode(30 * 60_000)]);
-  if (codes.some((c) => c !== 0)) {
-    throw new Error(`end-to-end run failed:\n${client.output}\n${server.output}`);
-  }
+  const { server, client } = await runParties(
+    "end-to-end run",
+    args("server", "0"),
+    (port) => args("client", port),
+  );
   const stats = (p: DenoProcess) => JSON.parse(p.output.match(/^STATS (.*)$/m)![1]) as TrafficStats;
   return { server: stats(server), client: stats(client) };
 }
@@ -283,23 +331,23 @@ function perElement(times: number[]) {
  */
 async function benchPolyOnline(degree: PolyDegree, repeats: number) {
   const runs = POLY_WARMUP_RUNS + Math.max(repeats, POLY_TIMED_RUNS);
-  const role = (name: string, port: string) =>
-    new DenoProcess("tools/bench_protocol.ts", [
-      ...["--role", name, "--port", port, "--degree", String(degree), "--runs", String(runs)],
-    ]);
-  const serverProcess = role("poly-server", "0");
-  const [, port] = await serverProcess.waitFor(/listening on (\d+)/, 120_000);
-  const clientProcess = role("poly-client", port);
-  const codes = await Promise.all([clientProcess.exitCode(30 * 60_000), serverProcess.exitCode(30 * 60_000)]);
-  if (codes.some((c) => c !== 0)) {
-    throw new Error(`polynomial run failed:\n${clientProcess.output}\n${serverProcess.output}`);
-  }
-  const reported = JSON.parse(serverProcess.output.match(/^POLY (.*)$/m)![1]) as {
+  const args = (role: string, port: string) => [
+    ...["--role", role, "--port", port, "--degree", String(degree), "--runs", String(runs)],
+  ];
+  const { server } = await runParties(
+    "polynomial run",
+    args("poly-server", "0"),
+    (port) => args("poly-client", port),
+  );
+  const reported = JSON.parse(server.output.match(/^POLY (.*)$/m)![1]) as {
     times: number[];
     onlineBytes: number;
   };
   const [cch, sch] = memoryChannelPair();
-  const [oneThread] = await Promise.all([polyParty("server", sch, degree, runs), polyParty("client", cch, degree, runs)]);
+  const [oneThread] = await Promise.all([
+    polyParty("server", sch, degree, runs),
+    polyParty("client", cch, degree, runs),
+  ]);
   await Promise.all([cch.close(), sch.close()]);
   const tcp = perElement(reported.times);
   return {
@@ -344,6 +392,7 @@ async function agreement(setup: Setup, plan: PlanName, images: number, secureIma
         const client = await InferenceClient.open(clientChannel);
         const out = [];
         for (const { x } of inputs) out.push(await client.infer(x));
+        client.close();
         return out;
       })(),
     ]);
@@ -407,7 +456,12 @@ if (import.meta.main) {
     fracBits: Number(values["frac-bits"]),
   };
   if (values.role?.startsWith("poly-")) {
-    await runPolyRole(values.role, Number(values.port), Number(values.degree) as PolyDegree, Number(values.runs));
+    await runPolyRole(
+      values.role,
+      Number(values.port),
+      Number(values.degree) as PolyDegree,
+      Number(values.runs),
+    );
     Deno.exit(0);
   }
   if (values.role) {
@@ -423,7 +477,8 @@ if (import.meta.main) {
     console.log(JSON.stringify({ ...setup, agreement: result }, null, 2));
     Deno.exit(0);
   }
-  const gc = await benchGc({ n: 8192, chunk: 2048, repeats, shift: 8 });
+  // The ReLUs of inference truncate by the fixed-point fractional bits.
+  const gc = await benchGc({ n: 8192, chunk: 2048, repeats, shift: setup.fracBits });
   log(
     `ReLU: garble ${gc.perReluMicroseconds.garble.wallMedian} us, evaluate ${gc.perReluMicroseconds.evaluate.wallMedian} us`,
   );

@@ -22,6 +22,7 @@ import {
   type ClientArgs,
   formatBreakdown,
   parseClientArgs,
+  splitOptions,
   UsageError,
 } from "../lib/mpc/roles.ts";
 import { connect, type FramedChannel } from "../lib/mpc/transport.ts";
@@ -40,33 +41,6 @@ Pins (optional; the handshake fails on both sides if the server differs):
 
 An image file is a CIFAR-10 binary record (3073 bytes: label, then planar RGB) or 3072 raw
 bytes of a 32x32 RGB image (HWC, interleaved).`;
-
-/**
- * Splits options that roles.ts's strict parser does not know (e.g. the client's pins) off
- * `argv`: `--name value` or `--name=value` for each of `names`; the rest is returned for
- * roles.ts. `task` names the program in errors.
- */
-export function splitOptions(
-  argv: string[],
-  names: readonly string[],
-  task: string,
-): { values: Record<string, string>; rest: string[] } {
-  const values: Record<string, string> = {};
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    if (!names.includes(flag.slice(2)) || !flag.startsWith("--")) {
-      rest.push(argv[i]);
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined || value === "") {
-      throw new UsageError(`${flag} needs a value; see deno task ${task} --help`);
-    }
-    values[flag.slice(2)] = value;
-  }
-  return { values, rest };
-}
 
 /** The pins as the session compares them (a plan file becomes its hash). */
 async function sessionPins(raw: Record<string, string>): Promise<SessionPins> {
@@ -156,6 +130,7 @@ export async function main(argv: string[]): Promise<number> {
     const x = normalize(image.pixels, offer.normalize as ChannelStats);
     const started = performance.now();
     const result = await client.infer(x, { phase: (phase) => console.log(`client: ${phase} phase`) });
+    client.close();
     await channel.close();
     const seconds = (performance.now() - started) / 1000;
     console.log(

@@ -6,27 +6,10 @@
 import assert from "node:assert/strict";
 import { CIFAR10_STATS } from "../lib/data/augment.ts";
 import { IMAGE_BYTES, loadCifar } from "../lib/data/mod.ts";
-import { UsageError } from "../lib/mpc/roles.ts";
-import { loadImage, main, splitOptions } from "./client.ts";
+import { loadImage, main } from "./client.ts";
 import { DenoProcess, prunedPlan, startServer } from "./testdata/process.ts";
 
 const CLIENT = "tools/client.ts";
-
-Deno.test("client: options roles.ts does not know are split off its arguments", () => {
-  const pins = ["model", "plan", "expect-weights"];
-  assert.deepEqual(
-    splitOptions(
-      ["--image", "3", "--model", "cnn7", "--plan=p.json", "--expect-weights", "ab"],
-      pins,
-      "client",
-    ),
-    { values: { model: "cnn7", plan: "p.json", "expect-weights": "ab" }, rest: ["--image", "3"] },
-  );
-  assert.throws(
-    () => splitOptions(["--model"], pins, "client"),
-    (e) => e instanceof UsageError && /--model needs a value; see deno task client --help/.test(e.message),
-  );
-});
 
 Deno.test("client: a bad command line exits 2 before connecting", async () => {
   assert.equal(await main(["--image", "3", "--model", "alexnet"]), 2);

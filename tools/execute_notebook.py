@@ -17,7 +17,8 @@ notebook is run again from the start, up to RUNS times, with a warning on stderr
 Exit status: 0 all cells ran; 1 a cell raised (its source and traceback are printed);
 2 bad usage or missing Python packages; 3 the kernel died, failed to start, timed out or kept
 sending malformed messages.
-Uses Debian's python3 packages: python3-jupyter-client, python3-nbformat, python3-nbconvert.
+Uses the Debian Jupyter packages listed in tools/ci_apt_packages.txt (tools/setup.sh installs
+them; `deno task render` names them when they are missing).
 """
 
 import argparse
@@ -32,8 +33,6 @@ try:
     from jupyter_client.manager import KernelManager
 except ImportError as e:  # pragma: no cover - reported to the user
     MISSING.append(str(e))
-
-DEBIAN_PACKAGES = "jupyter-client jupyter-nbconvert python3-nbclient jupyter-core"
 
 
 class CellError(Exception):
@@ -298,7 +297,8 @@ def main(argv):
     args = parser.parse_args(argv)
     if MISSING:
         print(f"execute_notebook: missing Python packages ({'; '.join(MISSING)}); "
-              f"install the Debian packages: apt-get install {DEBIAN_PACKAGES} (and use /usr/bin/python3)",
+              "install the Debian Jupyter packages of tools/ci_apt_packages.txt (tools/setup.sh does) "
+              "and use /usr/bin/python3",
               file=sys.stderr)
         return 2
 

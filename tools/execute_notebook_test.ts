@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { REPO_ROOT } from "../lib/report/paths.ts";
+import { REPO_ROOT } from "../lib/data/locate.ts";
 import { findPython } from "./render.ts";
 
 /** Runs a Python script with the executor importable; returns its stdout and stderr. */

@@ -3,7 +3,8 @@
  * shipped model's summary, so the README never states a number that results/ does not hold.
  * Paper numbers are quoted from the paper and labelled as such; ours carry machine and commit.
  */
-import { REPO_ROOT } from "../lib/report/paths.ts";
+import { REPO_ROOT } from "../lib/data/locate.ts";
+import { PAPER_CNN7_FIRST_LAYER_SHARE } from "../lib/experiments/fig2_relu_distribution.ts";
 
 const START = "<!-- results:start -->";
 const END = "<!-- results:end -->";
@@ -22,7 +23,9 @@ async function readJson(path: string): Promise<Json | undefined> {
 }
 
 const fmt = (x: unknown, digits = 1): string =>
-  typeof x === "number" && Number.isFinite(x) ? x.toLocaleString("en-US", { maximumFractionDigits: digits }) : "—";
+  typeof x === "number" && Number.isFinite(x)
+    ? x.toLocaleString("en-US", { maximumFractionDigits: digits })
+    : "—";
 
 function provenance(file: Json): string {
   const meta = file.meta ?? {};
@@ -49,7 +52,8 @@ function fig2Section(file: Json): string {
   });
   return `### Figure 2: ReLU units per activation layer\n\n` +
     table(["network", "activation layers", "ReLUs", "first layer's share"], rows) +
-    `\n\nThe paper says CNN-7's first layer holds more than 58% of its ReLUs; with MiniONN's "same" ` +
+    `\n\nThe paper says CNN-7's first layer holds more than ${fmt(PAPER_CNN7_FIRST_LAYER_SHARE * 100, 0)}% ` +
+    `of its ReLUs; with MiniONN's "same" ` +
     `padding we count ${fmt(cnn7.layers[0].share * 100)}% (the first two layers together hold ` +
     `${fmt((cnn7.layers[0].share + cnn7.layers[1].share) * 100)}%). ` +
     `See \`notebooks/fig2_relu_distribution.ipynb\`. ${provenance(file)}`;
@@ -58,10 +62,15 @@ function fig2Section(file: Json): string {
 function trainSection(bench: Json | undefined, model: Json | undefined): string {
   const parts = ["### Training speed and the pretrained CNN-7"];
   if (bench) {
-    const names: [string, string][] = [["cnn7", "CNN-7"], ["cnn7_masked", "CNN-7, masked (α 0.5, degree 2)"], [
-      "resnet32",
-      "ResNet-32",
-    ], ["vgg16", "VGG-16"]];
+    const names: [string, string][] = [
+      ["cnn7", "CNN-7"],
+      ["cnn7_masked", "CNN-7, masked (α 0.5, degree 2)"],
+      [
+        "resnet32",
+        "ResNet-32",
+      ],
+      ["vgg16", "VGG-16"],
+    ];
     const rows = names.filter(([k]) => bench[k]).map(([k, label]) => [
       label,
       bench[k].workers ?? "—",
@@ -75,10 +84,16 @@ function trainSection(bench: Json | undefined, model: Json | undefined): string 
         `two workers vs one ×${fmt(bench.summary?.cnn7_speedup_2_vs_1_workers, 2)}. ` +
         (bench.summary?.wasm_conv_gflop_s
           ? `For scale: a CNN-7 training image is ` +
-            `${fmt(bench.summary.cnn7_train_flop_per_image / 1e6, 0)} MFLOP (forward and both gradients), and the ` +
-            `wasm backend's best kernel, its forward convolution on CNN-7's largest layer, runs at ` +
-            `${fmt(bench.summary.wasm_conv_gflop_s)} GFLOP/s per thread, so two workers doing nothing but that ` +
-            `arithmetic would reach ${fmt(bench.summary.cnn7_train_img_s_at_conv_rate)} img/s; training runs at ` +
+            `${
+              fmt(bench.summary.cnn7_train_flop_per_image / 1e6, 0)
+            } MFLOP (forward and both gradients), and the ` +
+            `wasm backend's forward convolution on CNN-7's largest layer (3×3, 64 → 64 channels, 32×32) runs at ` +
+            `${
+              fmt(bench.summary.wasm_conv_gflop_s)
+            } GFLOP/s per thread, so two workers doing nothing but that ` +
+            `arithmetic would reach ${
+              fmt(bench.summary.cnn7_train_img_s_at_conv_rate)
+            } img/s; training runs at ` +
             `${fmt(bench.cnn7?.train_gflop_s_per_worker)} GFLOP/s per worker, and 130 img/s needs ` +
             `${fmt(130 * bench.summary.cnn7_train_flop_per_image / (bench.cnn7?.workers * 1e9))}. `
           : "") +
@@ -87,10 +102,14 @@ function trainSection(bench: Json | undefined, model: Json | undefined): string 
   } else parts.push("`results/bench_train.json` is not there yet: run `tools/deno task bench:train`.");
   if (model) {
     parts.push(
-      `Shipped all-ReLU CNN-7 (\`data/pretrained/cnn7/\`): test accuracy **${fmt(model.testAccuracy * 100, 2)}%** ` +
+      `Shipped all-ReLU CNN-7 (\`data/pretrained/cnn7/\`): test accuracy **${
+        fmt(model.testAccuracy * 100, 2)
+      }%** ` +
         `on CIFAR-10 test_batch (the paper's all-ReLU model: 85.1%), ${model.epochs} epochs, seed ${model.config?.seed}, ` +
         `${model.workers} workers, commit ${model.commit} (command and schedule in \`training.json\`, log in \`log.jsonl\`); ` +
-        `its training loop ran at a median ${fmt(model.medianImagesPerSecond)} img/s over the epochs (wall clock, ` +
+        `its training loop ran at a median ${
+          fmt(model.medianImagesPerSecond)
+        } img/s over the epochs (wall clock, ` +
         `data preparation and checkpoints included; the benchmark above times steps alone).`,
     );
   } else {
@@ -111,37 +130,67 @@ function gcSection(gc: Json): string {
       ["evaluate", `${fmt(us.evaluate.wallMedian)} µs`, "≤ 12 µs", "~52 µs"],
       ["offline bytes", fmt(bytes.offline, 0), "≤ 11 KB", "17,072 + 1,344"],
       ["online bytes", fmt(bytes.online, 0), "≤ 0.7 KB", "1,184"],
-    ]) + `\n\n${gc.circuit.ands} AND gates per ReLU; from \`results/bench_gc.json\`; ${provenance(gc)}`;
+    ]) +
+    `\n\n${gc.circuit.ands} AND gates per ReLU (truncation by ${gc.params.shift} bits inside the circuit); ` +
+    `from \`results/bench_gc.json\`; ${provenance(gc)}`;
 }
 
 function protocolSection(bench: Json): string {
   const row = (label: string, r: Json | undefined, paperTotal: string) =>
     r
-      ? [label, fmt(r.offline_s, 2), fmt(r.online_s, 2), fmt(r.total_s, 2), fmt(r.bytes / 2 ** 20, 0), paperTotal]
+      ? [
+        label,
+        fmt(r.offline_s, 2),
+        fmt(r.online_s, 2),
+        fmt(r.total_s, 2),
+        fmt(r.bytes / 2 ** 20, 0),
+        paperTotal,
+      ]
       : [label, "—", "—", "—", "—", paperTotal];
   const cnn7 = bench.cnn7 ?? {};
   return `### Secure inference, CNN-7 end to end (two processes over loopback TCP, one thread each)\n\n` +
     table(["plan", "offline s", "online s", "total s", "MiB", "paper's total (their machine)"], [
       row("all ReLU (Delphi)", cnn7.all_relu, "95.4 s (Delphi)"),
-      row(`${fmt((cnn7.plan80?.fraction_replaced ?? 0.8) * 100, 0)}% of ReLUs replaced`, cnn7.plan80, "53.4 s (SAFENet)"),
+      row(
+        `${fmt((cnn7.plan80?.fraction_replaced ?? 0.8) * 100, 0)}% of ReLUs replaced`,
+        cnn7.plan80,
+        "53.4 s (SAFENet)",
+      ),
     ]) +
-    `\n\nPer element: ReLU garble ${fmt(bench.relu?.garble_us)} µs, evaluate ${fmt(bench.relu?.eval_us)} µs, ` +
+    `\n\nEach column is the median over ${
+      bench.cnn7?.all_relu?.runs_total_s?.length ?? "the"
+    } runs, so offline + ` +
+    `online need not add up to the total. ` +
+    `Per element: ReLU garble ${fmt(bench.relu?.garble_us)} µs, evaluate ${fmt(bench.relu?.eval_us)} µs, ` +
     `${fmt(bench.relu?.offline_bytes, 0)} B offline, ${fmt(bench.relu?.online_bytes, 0)} B online; ` +
-    `degree-2 polynomial online ${fmt(bench.poly2?.online_us, 3)} µs, degree-3 ${fmt(bench.poly3?.online_us, 3)} µs ` +
+    `degree-2 polynomial online ${fmt(bench.poly2?.online_us, 3)} µs, degree-3 ${
+      fmt(bench.poly3?.online_us, 3)
+    } µs ` +
     `(both parties' online work on one thread; target ≤ 0.2 µs; the paper's amortised figures: ReLU 20.1 µs, ` +
     `degree-3 0.2 µs); as the server's wall time with the parties in two processes over loopback TCP, ` +
     `8,192-element batches, round trip included: degree 2 ${fmt(bench.poly2?.tcp_server_wall_us, 3)} µs, ` +
     `degree 3 ${fmt(bench.poly3?.tcp_server_wall_us, 3)} µs. Weights: ${bench.weights}` +
-    (bench.plan80Weights && bench.plan80Weights !== bench.weights ? ` (80% plan: ${bench.plan80Weights})` : "") + `; ` +
-    `fixed point ${bench.fracBits} fractional bits. From \`results/bench_protocol.json\`; ${provenance(bench)}`;
+    (bench.plan80Weights && bench.plan80Weights !== bench.weights
+      ? ` (80% plan: ${bench.plan80Weights})`
+      : "") +
+    `; ` +
+    `fixed point ${bench.fracBits} fractional bits. From \`results/bench_protocol.json\`; ${
+      provenance(bench)
+    }`;
 }
 
 async function main(): Promise<void> {
-  const sections = ["## Results", "Every number below is read from `results/` (regenerate with the tasks named)."];
+  const sections = [
+    "## Results",
+    "Every number below is read from `results/` (regenerate with the tasks named).",
+  ];
   const fig2 = await readJson("results/fig2_relu_distribution.json");
   if (fig2) sections.push(fig2Section(fig2));
   sections.push(
-    trainSection(await readJson("results/bench_train.json"), await readJson("data/pretrained/cnn7/training.json")),
+    trainSection(
+      await readJson("results/bench_train.json"),
+      await readJson("data/pretrained/cnn7/training.json"),
+    ),
   );
   const gc = await readJson("results/bench_gc.json");
   if (gc) sections.push(gcSection(gc));
@@ -153,7 +202,8 @@ async function main(): Promise<void> {
   const start = readme.indexOf(START);
   const end = readme.indexOf(END);
   if (start < 0 || end < start) throw new Error(`README.md lacks the ${START} ... ${END} markers`);
-  const next = readme.slice(0, start + START.length) + "\n" + sections.join("\n\n") + "\n" + readme.slice(end);
+  const next = readme.slice(0, start + START.length) + "\n" + sections.join("\n\n") + "\n" +
+    readme.slice(end);
   await Deno.writeTextFile(readmePath, next);
   console.log("README.md results section updated");
 }

@@ -11,18 +11,27 @@
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { REPO_ROOT } from "../lib/report/paths.ts";
+import { REPO_ROOT } from "../lib/data/locate.ts";
 
 /** Where rendered notebooks go. */
-export const RENDER_DIR = join(REPO_ROOT, "notebooks", "rendered");
+const RENDER_DIR = join(REPO_ROOT, "notebooks", "rendered");
 
 const EXECUTOR = join(REPO_ROOT, "tools", "execute_notebook.py");
 
-/** The Debian packages that provide what the executor imports. */
-export const JUPYTER_PACKAGES = "jupyter-client jupyter-core jupyter-nbconvert python3-nbclient";
+/** The Debian packages tools/setup.sh installs: the one list, read rather than repeated here. */
+const APT_PACKAGES = join(REPO_ROOT, "tools", "ci_apt_packages.txt");
+
+/**
+ * The Debian packages that provide what the executor imports: the Jupyter and python3 ones of
+ * {@link APT_PACKAGES}, sorted.
+ */
+async function jupyterPackages(): Promise<string[]> {
+  return (await Deno.readTextFile(APT_PACKAGES)).split("\n").map((line) => line.trim())
+    .filter((name) => /^(jupyter|python3)-/.test(name)).sort();
+}
 
 /** The Deno binary the kernel runs: this checkout's npm-installed one, else the running one. */
-export function denoBinary(): string {
+function denoBinary(): string {
   const local = join(REPO_ROOT, "node_modules", "deno", "deno");
   try {
     if (Deno.statSync(local).isFile) return local;
@@ -54,7 +63,7 @@ export async function findPython(): Promise<string> {
   }
   throw new Error(
     `no Python with jupyter_client, nbformat and nbconvert (tried ${candidates.join(", ")}): ` +
-      `install them with \`apt-get install ${JUPYTER_PACKAGES}\`, or set $SAFENET_PYTHON`,
+      `install them with \`apt-get install ${(await jupyterPackages()).join(" ")}\`, or set $SAFENET_PYTHON`,
   );
 }
 
@@ -62,7 +71,7 @@ export async function findPython(): Promise<string> {
  * Writes a Jupyter data directory holding one kernelspec, "deno", that runs `deno` as the
  * kernel; returns the directory, for JUPYTER_PATH.
  */
-export async function writeKernelspec(dir: string, deno: string = denoBinary()): Promise<string> {
+async function writeKernelspec(dir: string, deno: string = denoBinary()): Promise<string> {
   const spec = {
     argv: [deno, "jupyter", "--kernel", "--conn", "{connection_file}"],
     display_name: "Deno",

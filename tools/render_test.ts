@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { dumpDom } from "../lib/report/chromium.ts";
 import { PLOTLY_MIME } from "../lib/report/chart.ts";
-import { REPO_ROOT } from "../lib/report/paths.ts";
+import { REPO_ROOT } from "../lib/data/locate.ts";
 import { findPython, listNotebooks, renderNotebook } from "./render.ts";
 
 interface Output {

@@ -5,24 +5,25 @@
  * ```
  * deno task serve --model cnn7 --weights data/pretrained/cnn7 [--plan plan.json] [--port 7441]
  * deno task serve --model cnn7 --weights random:1      # seeded untrained weights, timing only
- * deno task serve ... --frac-bits 10                   # fixed-point precision (default 8)
+ * deno task serve ... --frac-bits 10                   # fixed-point precision (default: DEFAULT_FRAC_BITS)
  * ```
  *
- * Prints "server: listening on HOST:PORT" once ready (the port the OS chose for --port 0).
+ * Prints "server: listening on HOST:PORT" once ready (the port the OS chose for --port 0), then
+ * waits for its client with no time limit: `--timeout` limits each message exchange of the
+ * session, not this wait.
  * Exits 0 after a completed session, 1 when the session fails (the message names the cause; the
  * client is told too), 2 for a bad command line.
  *
  * @module
  */
 
-import { formatBreakdown, parseServeArgs, SERVE_USAGE, UsageError } from "../lib/mpc/roles.ts";
+import { formatBreakdown, parseServeArgs, SERVE_USAGE, splitOptions, UsageError } from "../lib/mpc/roles.ts";
 import { type FramedChannel, listen } from "../lib/mpc/transport.ts";
 import { InferenceServer } from "../lib/mpc/inference/server.ts";
 import { prepareNetwork, RANDOM_WEIGHTS, readPlan } from "../lib/mpc/inference/model.ts";
 import { planHash } from "../lib/mpc/inference/public.ts";
 import { weightsHash } from "../lib/mpc/quantize.ts";
 import { DEFAULT_FRAC_BITS } from "../lib/mpc/fixed.ts";
-import { splitOptions } from "./client.ts";
 import { countPlan } from "../lib/nn/plan.ts";
 
 const USAGE = `${SERVE_USAGE}
@@ -79,8 +80,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     const listener = listen(command.port, command.host, { timeoutMs: command.timeoutMs });
     console.log(`server: listening on ${listener.host}:${listener.port}`);
-    channel = await listener.accept();
-    listener.close();
+    try {
+      // No accept timeout: a server is started before its client and may wait as long as it takes.
+      channel = await listener.accept();
+    } finally {
+      listener.close();
+    }
     console.log(`server: ${channel.peer} connected`);
     const server = await InferenceServer.open(channel, served);
     const started = performance.now();

@@ -36,7 +36,7 @@ export function defaultDataRoot(): string {
 }
 
 /** The archive URL of a data set: its environment override (e.g. `SAFENET_CIFAR10_URL`) or the official one. */
-export function archiveUrl(spec: DatasetSpec): string {
+function archiveUrl(spec: DatasetSpec): string {
   return Deno.env.get(spec.archive.urlEnv) || spec.archive.url;
 }
 

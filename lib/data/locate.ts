@@ -14,7 +14,10 @@ import { DataError, type DatasetName, type DatasetSpec, datasetSpec } from "./da
 /** Environment variable naming a data directory searched before the repository's own. */
 export const DATA_DIR_ENV = "SAFENET_DATA_DIR";
 
-/** The repository root (two levels above `lib/data/`). */
+/**
+ * The repository root (two levels above `lib/data/`, no trailing slash). Defined here, in the
+ * lowest layer, so that every layer and tool can import this one definition.
+ */
 export const REPO_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** The repository's data directory, where `deno task data` writes by default. */

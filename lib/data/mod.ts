@@ -16,6 +16,7 @@
  * @module
  */
 
+export * from "./atomic.ts";
 export * from "./dataset.ts";
 export * from "./locate.ts";
 export * from "./verify.ts";

@@ -11,6 +11,7 @@
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { writeFileAtomic } from "./atomic.ts";
 import { DataError, type DatasetName, type DatasetSpec, datasetSpec, type SplitName } from "./dataset.ts";
 import {
   describeSearch,
@@ -105,7 +106,7 @@ export function checkLayout(bytes: Uint8Array, spec: DatasetSpec, source: string
 }
 
 /** The download stamp in `dir`, or null when there is none. */
-export async function readDownloadStamp(dir: string): Promise<DownloadStamp | null> {
+async function readDownloadStamp(dir: string): Promise<DownloadStamp | null> {
   try {
     return JSON.parse(await Deno.readTextFile(join(dir, DOWNLOAD_STAMP))) as DownloadStamp;
   } catch (e) {
@@ -157,14 +158,10 @@ export class HashCache {
     const entries = await this.#load();
     entries[key] = entry;
     if (!this.#file) return;
-    const tmp = `${this.#file}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
     try {
-      await Deno.mkdir(join(this.#file, ".."), { recursive: true });
-      await Deno.writeTextFile(tmp, JSON.stringify(entries, null, 1));
-      await Deno.rename(tmp, this.#file);
+      await writeFileAtomic(this.#file, JSON.stringify(entries, null, 1));
     } catch {
       // A read-only checkout cannot cache; verification still happened.
-      await Deno.remove(tmp).catch(() => {});
     }
   }
 }

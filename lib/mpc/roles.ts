@@ -23,7 +23,7 @@ export const DEFAULT_PORT = 7441;
 /** Host of both programs unless told otherwise: local only, so nothing is exposed by accident. */
 export const DEFAULT_HOST = "127.0.0.1";
 /** Number of images in the CIFAR-10 test set, the range of `--image <index>`. */
-export const CIFAR10_TEST_SIZE = 10_000;
+const CIFAR10_TEST_SIZE = 10_000;
 
 /** A command line that cannot be run; the message says what is wrong and points to --help. */
 export class UsageError extends Error {
@@ -79,7 +79,8 @@ export const SERVE_USAGE = [
   "Usage: deno task serve --model <name> --weights <file> [--plan <file>] [--host <addr>] [--port <n>]",
   "",
   "Runs the server side of the two-party protocol: holds the model weights, waits for one",
-  "client, runs the offline phase, then the online inference for the client's image.",
+  "client (with no time limit: --timeout applies once it is connected), runs the offline",
+  "phase, then the online inference for the client's image.",
   "",
   `  --model <name>       architecture of the weights: ${MODEL_NAMES.join(", ")}`,
   "  --weights <file>     model weights to serve",
@@ -149,6 +150,34 @@ function required(values: Record<string, unknown>, name: string, task: string): 
     throw new UsageError(`--${name} is required; see deno task ${task} --help`);
   }
   return value;
+}
+
+/**
+ * Splits options that the strict parsers here do not know (e.g. the client's pins, the
+ * server's --frac-bits) off `argv`: `--name value` or `--name=value` for each of `names`; the
+ * rest is returned for {@link parseServeArgs} or {@link parseClientArgs}. `task` names the
+ * program in errors.
+ */
+export function splitOptions(
+  argv: string[],
+  names: readonly string[],
+  task: string,
+): { values: Record<string, string>; rest: string[] } {
+  const values: Record<string, string> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    if (!names.includes(flag.slice(2)) || !flag.startsWith("--")) {
+      rest.push(argv[i]);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined || value === "") {
+      throw new UsageError(`${flag} needs a value; see deno task ${task} --help`);
+    }
+    values[flag.slice(2)] = value;
+  }
+  return { values, rest };
 }
 
 /** Parses the arguments of `deno task serve`; throws a UsageError for a bad command line. */

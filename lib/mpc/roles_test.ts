@@ -10,6 +10,7 @@ import {
   parseImageSpec,
   parseServeArgs,
   SERVE_USAGE,
+  splitOptions,
   UsageError,
 } from "./roles.ts";
 import { TrafficMeter } from "./transport/accounting.ts";
@@ -101,6 +102,22 @@ Deno.test("parseClientArgs: image index or path, defaults, --help", () => {
   for (const flag of ["--image", "--host", "--port", "--timeout", "--help"]) {
     assert.ok(CLIENT_USAGE.includes(flag));
   }
+});
+
+Deno.test("splitOptions: options the strict parsers do not know are split off the arguments", () => {
+  const pins = ["model", "plan", "expect-weights"];
+  assert.deepEqual(
+    splitOptions(
+      ["--image", "3", "--model", "cnn7", "--plan=p.json", "--expect-weights", "ab"],
+      pins,
+      "client",
+    ),
+    { values: { model: "cnn7", plan: "p.json", "expect-weights": "ab" }, rest: ["--image", "3"] },
+  );
+  assert.throws(
+    () => splitOptions(["--model"], pins, "client"),
+    usageError("--model needs a value; see deno task client --help"),
+  );
 });
 
 Deno.test("parseImageSpec: test-set bounds, and ./ for numeric file names", () => {

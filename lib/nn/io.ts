@@ -10,6 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { writeFileAtomic } from "../data/atomic.ts";
 // Registers the MaskedActivation class, so saved models reload without the building code.
 import "./masked_activation.ts";
 
@@ -110,10 +111,10 @@ interface ModelJSON {
 }
 
 /**
- * A tfjs IOHandler over a directory: `save` writes `model.json` and `weights.bin` (each first to a
- * temporary name, then renamed, so a crash never leaves a half-written pair); `load` reads them and
- * checks the weight file's size. Use it with `model.save(handler)` or `tfl.loadLayersModel(handler)`;
- * {@link loadModel} adds per-weight shape checks.
+ * A tfjs IOHandler over a directory: `save` writes `weights.bin` and `model.json`, each atomically
+ * (so a crash never leaves a half-written file); `load` reads them and checks the weight file's
+ * size. Use it with `model.save(handler)` or `tfl.loadLayersModel(handler)`; {@link loadModel}
+ * adds per-weight shape checks.
  */
 export function directoryHandler(dir: string): tf.io.IOHandler {
   const modelPath = `${dir}/${MODEL_FILE}`;
@@ -135,11 +136,10 @@ export function directoryHandler(dir: string): tf.io.IOHandler {
         ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
         ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
       };
-      await Deno.mkdir(dir, { recursive: true });
-      await Deno.writeFile(`${weightsPath}.tmp`, data);
-      await Deno.writeTextFile(`${modelPath}.tmp`, JSON.stringify(json));
-      await Deno.rename(`${weightsPath}.tmp`, weightsPath);
-      await Deno.rename(`${modelPath}.tmp`, modelPath);
+      // Weights first: after a crash between the two, the old model.json's manifest meets the
+      // new weights, and the load's size and shape checks reject them unless they fit it.
+      await writeFileAtomic(weightsPath, data);
+      await writeFileAtomic(modelPath, JSON.stringify(json));
       return {
         modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts),
       };

@@ -11,7 +11,9 @@
 import { createHash } from "node:crypto";
 import { dumpDom } from "./chromium.ts";
 import { displayBundle, inNotebook, type MimeBundle } from "./jupyter.ts";
-import { checkName, FIGURES_DIR, REPO_ROOT, writeTextAtomic } from "./paths.ts";
+import { writeFileAtomic } from "../data/atomic.ts";
+import { REPO_ROOT } from "../data/locate.ts";
+import { checkName, FIGURES_DIR } from "./paths.ts";
 
 /** A plotly figure: traces, layout and config exactly as plotly.js takes them. */
 export interface PlotlyFigure {
@@ -192,7 +194,7 @@ export async function writeFigure(
   options: FigureOptions = {},
 ): Promise<FigureFiles> {
   const stem = `${options.dir ?? FIGURES_DIR}/${checkName(name)}`;
-  await writeTextAtomic(`${stem}.html`, chartPage(fig));
+  await writeFileAtomic(`${stem}.html`, chartPage(fig));
   if (options.htmlOnly) return { html: `${stem}.html` };
   const format = options.format ?? "svg";
   const image = `${stem}.${format}`;

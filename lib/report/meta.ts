@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { REPO_ROOT } from "./paths.ts";
+import { REPO_ROOT } from "../data/locate.ts";
 
 /** The machine a result was computed on. */
 export interface MachineInfo {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { gitCommit, machineInfo, resultMeta } from "./meta.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { REPO_ROOT } from "../data/locate.ts";
 
 Deno.test("resultMeta carries the run's profile, seed, dataset and the checkout's commit", async () => {
   const meta = await resultMeta({ profile: "smoke", seed: 7, dataset: "cifar10" });

@@ -1,13 +1,11 @@
 /**
- * Where the lab's outputs live, resolved from this file so that code run from `notebooks/`
- * (the kernel's working directory) and from the repository root writes to the same place.
+ * Where the lab's outputs live, under the repository root (resolved from lib/data's location),
+ * so that code run from `notebooks/` (the kernel's working directory) and from the repository
+ * root writes to the same place.
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
-
-/** Absolute path of the repository root (no trailing slash). */
-export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
+import { REPO_ROOT } from "../data/locate.ts";
 
 /** Default directory of machine-readable results. */
 export const RESULTS_DIR = `${REPO_ROOT}/results`;
@@ -24,13 +22,4 @@ export function checkName(name: string): string {
     throw new Error(`invalid output name '${name}': use letters, digits, '_', '-' and '.' only`);
   }
   return name;
-}
-
-/** Writes text via a temporary file and a rename, so readers never see half a file. */
-export async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const dir = path.slice(0, path.lastIndexOf("/")) || ".";
-  await Deno.mkdir(dir, { recursive: true });
-  const tmp = `${path}.tmp`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
 }

@@ -5,7 +5,8 @@
  * @module
  */
 import { type ResultMeta, resultMeta, type RunInfo } from "./meta.ts";
-import { checkName, RESULTS_DIR, writeTextAtomic } from "./paths.ts";
+import { writeFileAtomic } from "../data/atomic.ts";
+import { checkName, RESULTS_DIR } from "./paths.ts";
 
 /** The content of a result file. */
 export interface ResultFile<T> {
@@ -30,7 +31,7 @@ export async function writeResult<T>(
 ): Promise<string> {
   const path = `${options.dir ?? RESULTS_DIR}/${checkName(name)}.json`;
   const file: ResultFile<T> = { meta: await resultMeta(run), data };
-  await writeTextAtomic(path, JSON.stringify(file, null, 2) + "\n");
+  await writeFileAtomic(path, JSON.stringify(file, null, 2) + "\n");
   return path;
 }
 
@@ -68,6 +69,6 @@ export async function writeBenchmark(
 ): Promise<string> {
   const meta = await resultMeta(run);
   const file = { ...measurements, machine: meta.machine, commit: meta.commit, meta };
-  await writeTextAtomic(path, JSON.stringify(file, null, 2) + "\n");
+  await writeFileAtomic(path, JSON.stringify(file, null, 2) + "\n");
   return path;
 }

@@ -11,7 +11,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { dirname } from "node:path";
+import { writeFileAtomic } from "../data/atomic.ts";
 import type { WeightInfo } from "./replica.ts";
 
 const MAGIC = new TextEncoder().encode("SAFENET-CKPT-1\n");
@@ -47,22 +47,6 @@ function digest(...parts: Uint8Array[]): string {
   const h = createHash("sha256");
   for (const p of parts) h.update(p);
   return h.digest("hex");
-}
-
-/** Writes `data` to `path` atomically: a temp file beside it, fsync, then rename over. */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-  try {
-    let at = 0;
-    while (at < bytes.length) at += await file.write(bytes.subarray(at));
-    await file.syncData();
-  } finally {
-    file.close();
-  }
-  await Deno.rename(tmp, path);
 }
 
 /** Serialises a checkpoint to bytes. */

@@ -6,7 +6,6 @@ import {
   encodeCheckpoint,
   loadCheckpoint,
   saveCheckpoint,
-  writeFileAtomic,
 } from "./checkpoint.ts";
 
 const sample = () => ({
@@ -53,18 +52,6 @@ Deno.test("save and load through the file system; missing file gives undefined",
     assert.deepEqual(back?.optimizer, sample().optimizer);
     // No temp file is left behind.
     assert.deepEqual([...Deno.readDirSync(join(dir, "run"))].map((e) => e.name), ["checkpoint.bin"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("writeFileAtomic replaces the whole file", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const path = join(dir, "log.jsonl");
-    await writeFileAtomic(path, "a much longer first version\n");
-    await writeFileAtomic(path, "short\n");
-    assert.equal(await Deno.readTextFile(path), "short\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

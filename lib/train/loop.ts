@@ -16,10 +16,11 @@
  * @module
  */
 import { join } from "node:path";
+import { writeFileAtomic } from "../data/atomic.ts";
 import { type ChannelStats, UNIT_SCALE } from "../data/augment.ts";
 import { batchCount, batches } from "../data/batches.ts";
 import type { LabeledImages } from "../data/cifar.ts";
-import { checkWeightInfo, loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./checkpoint.ts";
+import { checkWeightInfo, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import type { Engine } from "./engine.ts";
 import { formatDuration, Progress, type ProgressOptions } from "./progress.ts";
 import type { ReplicaOptions } from "./replica.ts";
@@ -334,7 +335,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
 }
 
 /** A one-line summary of an epoch for the console. */
-export function describeEpoch(r: EpochRecord, epochs: number): string {
+function describeEpoch(r: EpochRecord, epochs: number): string {
   const pct = (v: number | undefined) => (v === undefined ? "" : `${(100 * v).toFixed(2)}%`);
   const parts = [
     `epoch ${r.epoch}/${epochs}`,

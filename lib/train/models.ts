@@ -30,7 +30,7 @@ export interface ModelRecipe {
 }
 
 /** Copies weights by name from `source` into `target`, failing on any missing or misshapen one. */
-export function copyWeights(source: tfl.LayersModel, target: tfl.LayersModel, from: string): void {
+function copyWeights(source: tfl.LayersModel, target: tfl.LayersModel, from: string): void {
   const byName = new Map(source.weights.map((w) => [w.originalName, w]));
   const values = target.weights.map((w) => {
     const s = byName.get(w.originalName);

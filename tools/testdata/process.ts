@@ -6,10 +6,7 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
-
-/** The repository root (tools/testdata/ is two levels down). */
-export const REPO = fileURLToPath(new URL("../../", import.meta.url));
+import { REPO_ROOT } from "../../lib/data/locate.ts";
 
 /** A running `deno run -A <script> <args>`. */
 export class DenoProcess {
@@ -22,7 +19,7 @@ export class DenoProcess {
   constructor(script: string, args: string[]) {
     this.#child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--quiet", script, ...args],
-      cwd: REPO,
+      cwd: REPO_ROOT,
       stdout: "piped",
       stderr: "piped",
       stdin: "null",
@@ -114,5 +111,8 @@ export async function runTool(script: string, args: string[]): Promise<{ code: n
     stderr: "piped",
     stdin: "null",
   }).output();
-  return { code: out.code, text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr) };
+  return {
+    code: out.code,
+    text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
+  };
 }
