@@ -8,8 +8,12 @@
  * deno task bench:protocol [--weights data/pretrained/cnn7 | random:1] [--repeats 3]
  *   [--plan80-weights data/pretrained/cnn7-plan80]
  *   [--accuracy 100] [--secure-images 5] [--frac-bits F] [--out results/bench_protocol.json]
- * deno task bench:protocol --agreement-only --weights DIR --out -   # agreement figures only
+ * deno task bench:protocol --agreement-only [--weights DIR] [--plan all_relu|plan80]
+ *   [--accuracy 100] [--secure-images 100] [--out results/agreement_cnn7_PLAN.json]
  * ```
+ *
+ * `--agreement-only` measures agreement alone (both plans unless `--plan` names one, so the two
+ * can run in parallel processes) and prints it, writing it to `--out` only when given.
  *
  * F, the fixed-point fractional bits, defaults to DEFAULT_FRAC_BITS (lib/mpc/fixed.ts); the
  * garbled-circuit ReLUs are measured truncating by F bits, as inference does.
@@ -66,6 +70,7 @@ import {
 import { benchGc } from "./bench_gc.ts";
 import { DenoProcess } from "./testdata/process.ts";
 import { median } from "../lib/report/stats.ts";
+import { Progress } from "../lib/train/progress.ts";
 
 const PLANS = ["all_relu", "plan80"] as const;
 type PlanName = typeof PLANS[number];
@@ -390,8 +395,13 @@ async function agreement(setup: Setup, plan: PlanName, images: number, secureIma
       })(),
       (async () => {
         const client = await InferenceClient.open(clientChannel);
+        const progress = new Progress(`agreement ${plan}: secure images`, secureImages, { every: 30 });
         const out = [];
-        for (const { x } of inputs) out.push(await client.infer(x));
+        for (const { x } of inputs) {
+          out.push(await client.infer(x));
+          progress.update(out.length);
+        }
+        progress.finish();
         client.close();
         return out;
       })(),
@@ -438,12 +448,12 @@ if (import.meta.main) {
       repeats: { type: "string", default: "3" },
       accuracy: { type: "string", default: "100" },
       "secure-images": { type: "string", default: "5" },
-      out: { type: "string", default: "results/bench_protocol.json" },
+      out: { type: "string" },
       role: { type: "string" },
       port: { type: "string" },
       degree: { type: "string" },
       runs: { type: "string" },
-      plan: { type: "string", default: "all_relu" },
+      plan: { type: "string" },
       "agreement-only": { type: "boolean", default: false },
       "frac-bits": { type: "string", default: String(DEFAULT_FRAC_BITS) },
     },
@@ -472,9 +482,14 @@ if (import.meta.main) {
   const log = (text: string) => console.error(`bench:protocol: ${text}`);
   if (values["agreement-only"]) {
     const accuracy = Number(values.accuracy), secure = Number(values["secure-images"]);
+    const plans = values.plan === undefined ? PLANS : [values.plan];
+    const unknown = plans.find((p) => !(PLANS as readonly string[]).includes(p));
+    if (unknown) throw new Error(`bench:protocol: unknown --plan ${unknown}; use one of ${PLANS.join(", ")}`);
     const result: Record<string, unknown> = {};
-    for (const plan of PLANS) result[plan] = await agreement(setup, plan, accuracy, secure);
-    console.log(JSON.stringify({ ...setup, agreement: result }, null, 2));
+    for (const plan of plans as PlanName[]) result[plan] = await agreement(setup, plan, accuracy, secure);
+    const file = { ...setup, agreement: result };
+    console.log(JSON.stringify(file, null, 2));
+    if (values.out && values.out !== "-") log(`wrote ${await writeBenchmark(values.out, file)}`);
     Deno.exit(0);
   }
   // The ReLUs of inference truncate by the fixed-point fractional bits.
@@ -524,5 +539,6 @@ if (import.meta.main) {
     cnn7,
   };
   console.log(JSON.stringify(result, null, 2));
-  if (values.out !== "-") log(`wrote ${await writeBenchmark(values.out!, result)}`);
+  const out = values.out ?? "results/bench_protocol.json";
+  if (out !== "-") log(`wrote ${await writeBenchmark(out, result)}`);
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { TrafficMeter } from "../lib/mpc/transport.ts";
 import { summarizeRuns } from "./bench_protocol.ts";
+import { DenoProcess } from "./testdata/process.ts";
 
 /** Channel statistics of a scripted run: offline then online time and bytes per section. */
 function scripted(scale: number) {
@@ -43,4 +44,30 @@ Deno.test("summarizeRuns: medians of the client's phases, per-layer offline and 
     online_bytes: 4000,
   });
   assert.deepEqual(summary.runs_total_s, [1.51, 4.53, 3.02]);
+});
+
+Deno.test("bench:protocol --agreement-only: one plan on request, written with provenance; an unknown plan is an error", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "safenet-agreement-test-" });
+  try {
+    const out = `${dir}/agreement.json`;
+    const run = new DenoProcess("tools/bench_protocol.ts", [
+      ...["--agreement-only", "--weights", "random:1", "--plan", "all_relu"],
+      ...["--accuracy", "3", "--secure-images", "1", "--out", out],
+    ]);
+    assert.equal(await run.exitCode(300_000), 0, run.output);
+    const file = JSON.parse(await Deno.readTextFile(out));
+    assert.deepEqual(Object.keys(file.agreement), ["all_relu"]);
+    const a = file.agreement.all_relu;
+    assert.equal(a.images, 3);
+    assert.equal(a.secure_images, 1);
+    // Random weights, but the secure protocol still equals its fixed-point reference exactly.
+    assert.equal(a.secure_bit_exact, 1);
+    assert.ok(file.commit && file.machine, "provenance recorded");
+
+    const bad = new DenoProcess("tools/bench_protocol.ts", ["--agreement-only", "--plan", "plan99"]);
+    assert.notEqual(await bad.exitCode(120_000), 0);
+    assert.match(bad.output, /unknown --plan plan99; use one of all_relu, plan80/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -179,6 +179,53 @@ function protocolSection(bench: Json): string {
     }`;
 }
 
+const PLAN_LABELS: Record<string, string> = { all_relu: "all ReLU", plan80: "80% of ReLUs replaced" };
+
+/**
+ * Agreement of secure and fixed-point inference with float inference, per plan: from
+ * results/agreement_cnn7_<plan>.json (`bench:protocol --agreement-only`) where present, else from
+ * the agreement the full bench:protocol run records.
+ */
+function agreementSection(
+  files: Record<string, Json | undefined>,
+  bench: Json | undefined,
+): string | undefined {
+  const rows: unknown[][] = [], sources: string[] = [];
+  for (const plan of Object.keys(PLAN_LABELS)) {
+    const file = files[plan]?.agreement?.[plan]
+      ? files[plan]
+      : bench?.cnn7?.[plan]?.agreement
+      ? bench
+      : undefined;
+    if (!file) continue;
+    const a = file.agreement?.[plan] ?? file.cnn7[plan].agreement;
+    const pct = (x: number | null) => (x === null ? "—" : `${fmt(x * 100)}%`);
+    rows.push([
+      PLAN_LABELS[plan],
+      file.plan80Weights && plan === "plan80" ? file.plan80Weights : file.weights,
+      `${a.fixed_vs_float_same_class} / ${a.images}`,
+      `${pct(a.float_top1)} / ${pct(a.fixed_top1)}`,
+      `${a.secure_same_class_as_float} / ${a.secure_images}`,
+      `${a.secure_same_class_as_reference} / ${a.secure_images}`,
+      `${a.secure_bit_exact} / ${a.secure_images}`,
+    ]);
+    sources.push(`${PLAN_LABELS[plan]}: ${provenance(file)}`);
+  }
+  if (rows.length === 0) return undefined;
+  return `### Secure inference agrees with plaintext (CNN-7, CIFAR-10 test images)\n\n` +
+    table([
+      "plan",
+      "weights",
+      "fixed point = float (argmax)",
+      "top-1 float / fixed",
+      "secure = float (argmax)",
+      "secure = fixed reference",
+      "secure bit-exact",
+    ], rows) +
+    `\n\nThe first test images of test_batch; "secure" runs the real two-party protocol on them. ` +
+    `${sources.join("; ")}`;
+}
+
 async function main(): Promise<void> {
   const sections = [
     "## Results",
@@ -196,6 +243,11 @@ async function main(): Promise<void> {
   if (gc) sections.push(gcSection(gc));
   const protocol = await readJson("results/bench_protocol.json");
   if (protocol) sections.push(protocolSection(protocol));
+  const agreement = agreementSection({
+    all_relu: await readJson("results/agreement_cnn7_all_relu.json"),
+    plan80: await readJson("results/agreement_cnn7_plan80.json"),
+  }, protocol);
+  if (agreement) sections.push(agreement);
 
   const readmePath = `${REPO_ROOT}/README.md`;
   const readme = await Deno.readTextFile(readmePath);
