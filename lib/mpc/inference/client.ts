@@ -158,9 +158,10 @@ export class InferenceClient {
 
   /**
    * Frees the session's HE keys (SEAL wasm memory, otherwise held until a finalizer runs, if ever).
-   * Phases already prepared by `offline` can still run `online`; the channel stays open.
+   * Phases already prepared by `offline` can still run `online`; the channel stays open. Idempotent.
    */
   close(): void {
+    if (this.#closed) return; // a second delete of a SEAL object would corrupt the wasm heap
     this.#closed = true;
     disposeKeys(this.#keys.p);
     disposeKeys(this.#keys.q);

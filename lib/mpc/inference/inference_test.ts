@@ -99,6 +99,7 @@ Deno.test("offline phases can be prepared ahead, before the images are known, an
       client.close(); // a prepared phase still runs after close; a new one does not
       const second = await client.online(xs[1]);
       await assert.rejects(client.offline(), /after close/);
+      client.close(); // idempotent: the keys are not freed twice
       return [first, second];
     })(),
   ]);
