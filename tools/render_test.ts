@@ -3,6 +3,7 @@ import { dumpDom } from "../lib/report/chromium.ts";
 import { PLOTLY_MIME } from "../lib/report/chart.ts";
 import { REPO_ROOT } from "../lib/data/locate.ts";
 import { findPython, listNotebooks, renderNotebook } from "./render.ts";
+import { withTempDir } from "../lib/data/testdata/temp_dir.ts";
 
 interface Output {
   output_type: string;
@@ -44,15 +45,6 @@ async function scratchNotebook(dir: string, cells: string[]): Promise<string> {
   };
   await Deno.writeTextFile(path, JSON.stringify(nb));
   return path;
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "safenet-render-test-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 Deno.test("render: the fig2 notebook runs with every output kept, and its chart draws in Chromium", async () => {

@@ -13,17 +13,9 @@ import {
   sha256Hex,
   verifyDataset,
 } from "./verify.ts";
+import { withTempDir } from "./testdata/temp_dir.ts";
 
 const cifar10 = DATASETS.cifar10;
-
-async function inTemp(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 Deno.test("sha256Hex matches the FIPS 180-2 'abc' vector", () => {
   assert.equal(
@@ -53,7 +45,7 @@ Deno.test("checkLayout: counts records; rejects partial records and out-of-range
 });
 
 Deno.test("truncated and wrong-size files: expected vs actual bytes", async () => {
-  await inTemp(async (root) => {
+  await withTempDir(async (root) => {
     const dir = await writeDataset(root, cifar10, { "test_batch.bin": syntheticRecords(cifar10, 10) });
     const found = findDataset(cifar10, { searchDirs: [root] });
     const short = await expectDataError(
@@ -76,7 +68,7 @@ Deno.test("truncated and wrong-size files: expected vs actual bytes", async () =
 });
 
 Deno.test("checksum mismatch names the file, expected and actual sums, and says to re-download", async () => {
-  await inTemp(async (root) => {
+  await withTempDir(async (root) => {
     // Right size and layout (all labels 0, black images), wrong content.
     const bytes = new Uint8Array(cifar10.files["test_batch.bin"].size);
     const dir = await writeDataset(root, cifar10, { "test_batch.bin": bytes });
@@ -95,7 +87,7 @@ Deno.test("checksum mismatch names the file, expected and actual sums, and says 
 });
 
 Deno.test("a missing file in the chosen directory is named, with the fetch command", async () => {
-  await inTemp(async (root) => {
+  await withTempDir(async (root) => {
     const spec = tinySpec();
     const dir = await writeDataset(root, spec, { "train.bin": syntheticRecords(spec, 4) });
     const e = await expectDataError(
@@ -108,7 +100,7 @@ Deno.test("a missing file in the chosen directory is named, with the fetch comma
 });
 
 Deno.test("no known sum: size and layout only, said in the check; bad labels still fail", async () => {
-  await inTemp(async (root) => {
+  await withTempDir(async (root) => {
     const spec = tinySpec();
     await writeDataset(root, spec, {
       "train.bin": syntheticRecords(spec, 4),
@@ -130,7 +122,7 @@ Deno.test("no known sum: size and layout only, said in the check; bad labels sti
 });
 
 Deno.test("manifest sums identify the variant; a download stamp verifies official files and catches later corruption", async () => {
-  await inTemp(async (root) => {
+  await withTempDir(async (root) => {
     const base = tinySpec();
     const train = syntheticRecords(base, 4);
     const test = syntheticRecords(base, 2);
@@ -178,7 +170,7 @@ Deno.test("manifest sums identify the variant; a download stamp verifies officia
 });
 
 Deno.test("the sha256 cache is keyed by path, size and mtime: reused when unchanged, recomputed after a change", async () => {
-  await inTemp(async (root) => {
+  await withTempDir(async (root) => {
     const base = tinySpec();
     const train = syntheticRecords(base, 4);
     const spec = {
