@@ -53,7 +53,6 @@ import { InferenceClient } from "../lib/mpc/inference/client.ts";
 import { InferenceServer } from "../lib/mpc/inference/server.ts";
 import { type PreparedNetwork, prepareNetwork } from "../lib/mpc/inference/model.ts";
 import { referenceForward } from "../lib/mpc/quantize.ts";
-import type { Channel } from "../lib/mpc/channel.ts";
 import { Fp } from "../lib/mpc/field.ts";
 import { DEFAULT_FRAC_BITS, encodeFixed } from "../lib/mpc/fixed.ts";
 import { Prg } from "../lib/mpc/prg.ts";
@@ -157,11 +156,9 @@ async function runRole(role: string, port: number, setup: Setup, plan: PlanName)
 async function runPolyRole(role: string, port: number, degree: PolyDegree, runs: number): Promise<void> {
   if (role === "poly-server") {
     const channel = await acceptClient(port);
-    const times = await polyParty("server", channel, degree, runs);
-    const online = channel.stats().phases.online;
+    const measured = await polyParty("server", channel, degree, runs);
     await channel.close();
-    const onlineBytes = online.bytesSent + online.bytesReceived;
-    console.log(`POLY ${JSON.stringify({ times, onlineBytes })}`);
+    console.log(`POLY ${JSON.stringify(measured)}`);
   } else {
     const channel = await connectServer(port);
     await polyParty("client", channel, degree, runs);
@@ -253,9 +250,12 @@ export function summarizeRuns(runs: { server: TrafficStats; client: TrafficStats
   };
 }
 
-/** Polynomial runs before timing: V8 reaches its optimised code only after several (measured). */
-const POLY_WARMUP_RUNS = 20;
-/** Timed polynomial runs (at least; more when --repeats asks for more). */
+/**
+ * Online passes before timing, on the first offline batch: V8 reaches its optimised code only
+ * after many passes, and one real-HE offline batch per pass would make the warm-up take minutes.
+ */
+const POLY_JIT_WARMUP_PASSES = 200;
+/** Timed polynomial runs, each on a fresh offline batch (at least; more when --repeats asks). */
 const POLY_TIMED_RUNS = 30;
 /** Elements per polynomial batch (one HE ciphertext slot count). */
 const POLY_ELEMENTS = 8192;
@@ -281,48 +281,77 @@ function polyInputs(degree: PolyDegree) {
 
 /**
  * Runs `runs` polynomial batches (real HE offline, then online) as one party over `ch`, and
- * returns the online wall time of each in microseconds. Barriers around each online phase (the
- * client signals the end of its offline work, the server the end of its online work) keep
- * either party's offline computation out of the other's online clock. A
- * collection is forced (when V8 exposes `gc`) before each online phase, so the offline phase's
- * garbage is not charged to it: in use the phases are apart in time.
+ * returns the online wall time of each in microseconds and the online bytes of all of them.
+ * Barriers around each online phase (the client signals the end of its offline work, the server
+ * the end of its online work) keep either party's offline computation out of the other's online
+ * clock. A collection is forced (when V8 exposes `gc`) before each online phase, so the offline
+ * phase's garbage is not charged to it: in use the phases are apart in time. Before the timed
+ * runs, the online phase runs POLY_JIT_WARMUP_PASSES times on the first batch's correlations
+ * (re-using masks, which inference never does; the inputs are synthetic and these passes are
+ * neither timed nor counted).
  */
-async function polyParty(role: "server" | "client", ch: Channel, degree: PolyDegree, runs: number) {
+async function polyParty(role: "server" | "client", ch: FramedChannel, degree: PolyDegree, runs: number) {
   const { layout, server, client, coefficients, prg } = polyInputs(degree);
   const he = { p: await heContext(Fp.p), q: await heContext(Q) };
-  const keys = role === "client" ? { p: heKeys(he.p), q: heKeys(he.q) } : null;
-  const gc = () => (globalThis as { gc?: () => void }).gc?.();
-  const times: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    ch.setPhase("offline");
-    if (role === "client") {
-      const state = await polyOfflineClient(ch, keys, layout, client, Fp.random(client.length, prg), prg);
-      gc();
-      await ch.send(READY_KIND, new Uint8Array(0));
-      ch.setPhase("online");
-      const t0 = performance.now();
-      await polyOnlineClient(ch, state);
-      times.push((performance.now() - t0) * 1000);
-      ch.setPhase("offline");
-      await ch.recv(READY_KIND);
-    } else {
-      const state = await polyOfflineServer(ch, he, layout, coefficients, prg);
-      gc();
-      await ch.recv(READY_KIND);
-      ch.setPhase("online");
-      const t0 = performance.now();
-      await polyOnlineServer(ch, state, server);
-      times.push((performance.now() - t0) * 1000);
-      ch.setPhase("offline");
-      await ch.send(READY_KIND, new Uint8Array(0));
-    }
+  if (role === "server") {
+    return await timedPolyRuns(
+      ch,
+      role,
+      () => polyOfflineServer(ch, he, layout, coefficients, prg),
+      (state) => polyOnlineServer(ch, state, server),
+      runs,
+    );
   }
-  return times;
+  const keys = { p: heKeys(he.p), q: heKeys(he.q) };
+  return await timedPolyRuns(
+    ch,
+    role,
+    () => polyOfflineClient(ch, keys, layout, client, Fp.random(client.length, prg), prg),
+    (state) => polyOnlineClient(ch, state),
+    runs,
+  );
 }
 
-/** Median and spread of the timed runs (after the warm-up ones), per element. */
+/** `polyParty`'s loop for one role's offline and online functions. */
+async function timedPolyRuns<State>(
+  ch: FramedChannel,
+  role: "server" | "client",
+  offline: () => Promise<State>,
+  online: (state: State) => Promise<unknown>,
+  runs: number,
+) {
+  const gc = () => (globalThis as { gc?: () => void }).gc?.();
+  // One online phase between barriers, in microseconds.
+  const timedOnline = async (state: State) => {
+    gc();
+    if (role === "client") await ch.send(READY_KIND, new Uint8Array(0));
+    else await ch.recv(READY_KIND);
+    ch.setPhase("online");
+    const t0 = performance.now();
+    await online(state);
+    const us = (performance.now() - t0) * 1000;
+    ch.setPhase("offline");
+    if (role === "client") await ch.recv(READY_KIND);
+    else await ch.send(READY_KIND, new Uint8Array(0));
+    return us;
+  };
+  ch.setPhase("offline");
+  const first = await offline();
+  for (let k = 0; k < POLY_JIT_WARMUP_PASSES; k++) await timedOnline(first);
+  const onlineBytesBefore = onlineBytes(ch);
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) times.push(await timedOnline(await offline()));
+  return { times, onlineBytes: onlineBytes(ch) - onlineBytesBefore };
+}
+
+function onlineBytes(ch: FramedChannel): number {
+  const { bytesSent, bytesReceived } = ch.stats().phases.online;
+  return bytesSent + bytesReceived;
+}
+
+/** Median and spread of the timed runs, per element. */
 function perElement(times: number[]) {
-  const timed = times.slice(POLY_WARMUP_RUNS).map((t) => t / POLY_ELEMENTS);
+  const timed = times.map((t) => t / POLY_ELEMENTS);
   return { online_us: round(median(timed)), min_us: round(Math.min(...timed)), timed_runs: timed.length };
 }
 
@@ -335,7 +364,7 @@ function perElement(times: number[]) {
  * adds a round trip of two 8192-element messages.
  */
 async function benchPolyOnline(degree: PolyDegree, repeats: number) {
-  const runs = POLY_WARMUP_RUNS + Math.max(repeats, POLY_TIMED_RUNS);
+  const runs = Math.max(repeats, POLY_TIMED_RUNS);
   const args = (role: string, port: string) => [
     ...["--role", role, "--port", port, "--degree", String(degree), "--runs", String(runs)],
   ];
@@ -349,7 +378,7 @@ async function benchPolyOnline(degree: PolyDegree, repeats: number) {
     onlineBytes: number;
   };
   const [cch, sch] = memoryChannelPair();
-  const [oneThread] = await Promise.all([
+  const [{ times: oneThread }] = await Promise.all([
     polyParty("server", sch, degree, runs),
     polyParty("client", cch, degree, runs),
   ]);
@@ -361,7 +390,7 @@ async function benchPolyOnline(degree: PolyDegree, repeats: number) {
     tcp_server_wall_min_us: tcp.min_us,
     online_bytes: round(reported.onlineBytes / runs / POLY_ELEMENTS),
     elements: POLY_ELEMENTS,
-    warmup_runs: POLY_WARMUP_RUNS,
+    jit_warmup_passes: POLY_JIT_WARMUP_PASSES,
   };
 }
 
