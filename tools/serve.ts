@@ -65,9 +65,10 @@ export async function main(argv: string[]): Promise<number> {
       calibrationImages: 64,
     });
     const counts = countPlan(served.graph, served.plan);
+    const planSource = command.plan ?? (counts.approximatedNeurons > 0 ? "from training.json" : "all-ReLU");
     console.log(`server: model ${command.model}, weights ${served.source}`);
     console.log(
-      `server: plan ${command.plan ?? "all-ReLU"} (hash ${planHash(served.plan).slice(0, 16)}): ` +
+      `server: plan ${planSource} (hash ${planHash(served.plan).slice(0, 16)}): ` +
         `${counts.relus} ReLUs, ${counts.approximatedNeurons} polynomial neurons ` +
         `(${
           (100 * counts.fractionReplaced).toFixed(1)

@@ -42,7 +42,7 @@ export interface ServeArgs {
   port: number;
   /** Path of the model weights. */
   weights: string;
-  /** Path of the replacement plan (JSON); absent: every activation stays ReLU. */
+  /** Path of the replacement plan (JSON); absent: the weights' own (training.json), else all-ReLU. */
   plan: string | undefined;
   /** Architecture of the weights. */
   model: ModelName;
@@ -84,7 +84,8 @@ export const SERVE_USAGE = [
   "",
   `  --model <name>       architecture of the weights: ${MODEL_NAMES.join(", ")}`,
   "  --weights <file>     model weights to serve",
-  "  --plan <file>        replacement plan (JSON); without it every activation is a ReLU",
+  "  --plan <file>        replacement plan (JSON); default: the plan the weights were trained with",
+  "                       (their training.json), else every activation is a ReLU",
   `  --host <addr>        address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 for other machines)`,
   `  --port <n>           port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)`,
   timeoutLine,

@@ -28,7 +28,7 @@ export interface PrepareOptions {
   readonly model: ModelName;
   /** A model directory (model.json + weights.bin), or "random[:seed]". */
   readonly weights: string;
-  /** The plan; default all-ReLU. */
+  /** The plan; default the one the weights were trained with (training.json), else all-ReLU. */
   readonly plan?: Plan;
   /** Fractional bits (default DEFAULT_FRAC_BITS). */
   readonly fracBits?: number;
@@ -64,7 +64,7 @@ export async function readPlan(path: string): Promise<Plan> {
 
 /** What `training.json` beside trained weights (tools/train.ts) says about the architecture and inputs. */
 interface TrainingRecord {
-  recipe?: { batchNorm?: boolean; numClasses?: number };
+  recipe?: { model?: string; batchNorm?: boolean; numClasses?: number; plan?: Plan };
   config?: { normalize?: ChannelStats };
 }
 
@@ -94,13 +94,20 @@ export async function prepareNetwork(options: PrepareOptions): Promise<PreparedN
   await initBackend("wasm");
   const random = RANDOM_WEIGHTS.exec(options.weights);
   const record = random ? {} : await readTrainingRecord(options.weights);
+  const trainedAs = record.recipe?.model;
+  if (trainedAs !== undefined && trainedAs !== options.model) {
+    throw new Error(
+      `the weights in ${options.weights} are a ${trainedAs} model (training.json), not ${options.model}: ` +
+        `pass --model ${trainedAs}, or weights of a ${options.model}`,
+    );
+  }
   const archOptions: ArchitectureOptions = {
     batchNorm: record.recipe?.batchNorm ?? true,
     numClasses: record.recipe?.numClasses ?? 10,
   };
   const graph = architecture(options.model, archOptions);
   const normalizeStats = record.config?.normalize ?? CIFAR10_STATS;
-  const plan = options.plan ?? allReluPlan(graph);
+  const plan = options.plan ?? record.recipe?.plan ?? allReluPlan(graph);
   validatePlan(graph, plan);
   const model = random
     ? buildModel(graph, { seed: Number(random[1] ?? 0) })

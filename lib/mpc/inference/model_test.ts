@@ -28,7 +28,7 @@ Deno.test("prepareNetwork: seeded random weights, all-ReLU by default, CIFAR-10 
   );
 });
 
-Deno.test("prepareNetwork: a saved model with training.json (no batch-norm, 4 classes, its own statistics) and its plan", async () => {
+Deno.test("prepareNetwork: a saved model with training.json (no batch-norm, 4 classes, its own statistics, its plan by default)", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const graph = cnn7({ batchNorm: false, numClasses: 4 });
@@ -39,7 +39,10 @@ Deno.test("prepareNetwork: a saved model with training.json (no batch-norm, 4 cl
     const stats = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
     await Deno.writeTextFile(
       `${dir}/training.json`,
-      JSON.stringify({ recipe: { batchNorm: false, numClasses: 4 }, config: { normalize: stats } }),
+      JSON.stringify({
+        recipe: { model: "cnn7", batchNorm: false, numClasses: 4, plan },
+        config: { normalize: stats },
+      }),
     );
     const served = await prepareNetwork({ model: "cnn7", weights: dir, plan });
     assert.equal(served.graph.ops.filter((op) => op.kind === "batchnorm").length, 0);
@@ -47,9 +50,19 @@ Deno.test("prepareNetwork: a saved model with training.json (no batch-norm, 4 cl
     assert.deepEqual(served.warnings, []);
     const act1 = served.net.ops.act1 as QuantizedActivation;
     assert.equal(act1.mask.filter((m) => m === 3).length, 32);
+    // Without a plan, the one training.json records is served.
+    const byDefault = await prepareNetwork({ model: "cnn7", weights: dir });
+    assert.deepEqual(byDefault.plan, plan);
+    assert.deepEqual(byDefault.warnings, []);
     // Serving another plan than the one the weights carry re-applies it, with a warning.
     const other = await prepareNetwork({ model: "cnn7", weights: dir, plan: uniformPlan(graph, 0.25, 2) });
     assert.match(other.warnings.join(), /trained for another plan/);
+    await assert.rejects(
+      prepareNetwork({ model: "vgg16", weights: dir }),
+      /are a cnn7 model .*pass --model cnn7/,
+    );
+    // Without training.json, the weights themselves do not fit.
+    await Deno.remove(`${dir}/training.json`);
     await assert.rejects(prepareNetwork({ model: "vgg16", weights: dir }), /has no layer|does not fit/);
   } finally {
     await Deno.remove(dir, { recursive: true });
