@@ -38,7 +38,6 @@
 
 import { parseArgs } from "node:util";
 import { writeBenchmark } from "../lib/report/results.ts";
-import { type ChannelStats, IMAGE_BYTES, loadCifar, normalize } from "../lib/data/mod.ts";
 import { architecture } from "../lib/nn/architectures.ts";
 import { foldedForward } from "../lib/nn/fold.ts";
 import { allReluPlan, countPlan, type Plan, uniformPlan } from "../lib/nn/plan.ts";
@@ -53,6 +52,7 @@ import { InferenceClient } from "../lib/mpc/inference/client.ts";
 import { InferenceServer } from "../lib/mpc/inference/server.ts";
 import { type PreparedNetwork, prepareNetwork } from "../lib/mpc/inference/model.ts";
 import { referenceForward } from "../lib/mpc/quantize.ts";
+import { plaintextAgreement, testImages } from "../lib/mpc/inference/agreement.ts";
 import { Fp } from "../lib/mpc/field.ts";
 import { DEFAULT_FRAC_BITS, encodeFixed } from "../lib/mpc/fixed.ts";
 import { Prg } from "../lib/mpc/prg.ts";
@@ -68,7 +68,7 @@ import {
 } from "../lib/mpc/poly/protocol.ts";
 import { benchGc } from "./bench_gc.ts";
 import { DenoProcess } from "./testdata/process.ts";
-import { median } from "../lib/report/stats.ts";
+import { argmax, median } from "../lib/report/stats.ts";
 import { Progress } from "../lib/train/progress.ts";
 
 const PLANS = ["all_relu", "plan80"] as const;
@@ -99,14 +99,6 @@ async function prepare(setup: Setup, plan: PlanName): Promise<PreparedNetwork> {
     fracBits: setup.fracBits,
     calibrationImages: 64,
   });
-}
-
-async function testImage(index: number, stats: ChannelStats): Promise<{ x: Float32Array; label: number }> {
-  const test = await loadCifar({ dataset: "cifar10", split: "test" });
-  return {
-    x: normalize(test.images.subarray(index * IMAGE_BYTES, (index + 1) * IMAGE_BYTES), stats),
-    label: test.labels[index],
-  };
 }
 
 /** Limit on one party's whole run, and on any one message exchange in it. */
@@ -144,7 +136,7 @@ async function runRole(role: string, port: number, setup: Setup, plan: PlanName)
   } else {
     const channel = await connectServer(port);
     const client = await InferenceClient.open(channel);
-    const { x } = await testImage(0, client.offer.normalize);
+    const [{ x }] = await testImages(1, client.offer.normalize);
     await client.infer(x);
     client.close();
     await channel.close();
@@ -394,29 +386,14 @@ async function benchPolyOnline(degree: PolyDegree, repeats: number) {
   };
 }
 
-const argmax = (v: ArrayLike<number>) =>
-  Array.from(v).reduce((best, x, i, all) => (x > all[best] ? i : best), 0);
-
 /** Agreement of fixed-point (and secure) inference with float inference on test images. */
 async function agreement(setup: Setup, plan: PlanName, images: number, secureImages: number) {
   const served = await prepare(setup, plan);
-  const stats = served.normalize;
-  let sameClass = 0, floatCorrect = 0, fixedCorrect = 0, maxLogitError = 0;
-  for (let i = 0; i < images; i++) {
-    const { x, label } = await testImage(i, stats);
-    const float = foldedForward(served.folded, served.graph, x);
-    const fixed = referenceForward(served.net, served.graph, x).logits;
-    sameClass += Number(argmax(float) === argmax(fixed));
-    floatCorrect += Number(argmax(float) === label);
-    fixedCorrect += Number(argmax(fixed) === label);
-    for (let k = 0; k < fixed.length; k++) {
-      maxLogitError = Math.max(maxLogitError, Math.abs(float[k] - fixed[k]));
-    }
-  }
+  const inputs = await testImages(Math.max(images, secureImages), served.normalize);
+  const plaintext = plaintextAgreement(served, inputs.slice(0, images));
   let secureSameAsReference = 0, secureSameClassAsFloat = 0, secureBitExact = 0;
   if (secureImages > 0) {
     const [clientChannel, serverChannel] = memoryChannelPair();
-    const inputs = await Promise.all(Array.from({ length: secureImages }, (_, i) => testImage(i, stats)));
     const [, results] = await Promise.all([
       (async () => {
         const server = await InferenceServer.open(serverChannel, served);
@@ -426,7 +403,7 @@ async function agreement(setup: Setup, plan: PlanName, images: number, secureIma
         const client = await InferenceClient.open(clientChannel);
         const progress = new Progress(`agreement ${plan}: secure images`, secureImages, { every: 30 });
         const out = [];
-        for (const { x } of inputs) {
+        for (const { x } of inputs.slice(0, secureImages)) {
           out.push(await client.infer(x));
           progress.update(out.length);
         }
@@ -446,11 +423,7 @@ async function agreement(setup: Setup, plan: PlanName, images: number, secureIma
     });
   }
   return {
-    images,
-    fixed_vs_float_same_class: sameClass,
-    float_top1: images ? floatCorrect / images : null,
-    fixed_top1: images ? fixedCorrect / images : null,
-    max_logit_error: round(maxLogitError, 4),
+    ...plaintext,
     secure_images: secureImages,
     secure_same_class_as_reference: secureSameAsReference,
     secure_bit_exact: secureBitExact,

@@ -1,5 +1,5 @@
 /**
- * Summary statistics of repeated measurements.
+ * Summary statistics: of repeated measurements, and the argmax of a score vector.
  *
  * @module
  */
@@ -9,4 +9,11 @@ export function median(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[sorted.length >> 1];
+}
+
+/** Index of the largest entry (the first on ties; 0 when empty), e.g. the predicted class of logits. */
+export function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+  return best;
 }

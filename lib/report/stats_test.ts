@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { median } from "./stats.ts";
+import { argmax, median } from "./stats.ts";
 
 Deno.test("median: middle of an odd count, upper middle of an even one, unsorted input untouched", () => {
   const xs = [5, 1, 3];
@@ -8,4 +8,10 @@ Deno.test("median: middle of an odd count, upper middle of an even one, unsorted
   assert.equal(median([4, 1, 3, 2]), 3);
   assert.equal(median([7]), 7);
   assert.ok(Number.isNaN(median([])));
+});
+
+Deno.test("argmax: index of the largest entry, the first on ties, on any array-like", () => {
+  assert.equal(argmax([0.1, -2, 3.5, 3.4]), 2);
+  assert.equal(argmax(Float32Array.of(1, 7, 7, 0)), 1);
+  assert.equal(argmax([-5]), 0);
 });

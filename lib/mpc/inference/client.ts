@@ -56,6 +56,7 @@ import {
 } from "../poly/protocol.ts";
 import { Q } from "../poly/ring.ts";
 import type { LinearOp } from "../he/layer.ts";
+import { argmax } from "../../report/stats.ts";
 
 /** Options of {@link InferenceClient.open}. */
 export interface ClientOptions {
@@ -270,8 +271,6 @@ export class InferenceClient {
     const output = Fp.addVec(Fp.fromBytes(await ch.recv(OUTPUT_KIND), mine.length, "output share"), mine);
     const scale = this.#scales.get(last)!;
     const logits = Fp.toSignedVec(output).map((v) => v / (2 ** scale.bits * scale.multiplier));
-    let predicted = 0;
-    for (let i = 1; i < logits.length; i++) if (logits[i] > logits[predicted]) predicted = i;
-    return { logits, output, predicted, shares: offline.shares };
+    return { logits, output, predicted: argmax(logits), shares: offline.shares };
   }
 }

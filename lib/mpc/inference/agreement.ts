@@ -1,0 +1,71 @@
+/**
+ * How closely the fixed-point network that secure inference computes follows the float network
+ * it came from, on labelled CIFAR test images: same predicted class, top-1 of each, largest
+ * logit difference. The secure protocol equals the fixed-point reference bit for bit on ReLU
+ * channels and within the polynomial truncation bound otherwise (see the inference tests), so
+ * this is the cheap part of the "secure = plaintext" check; tools/bench_protocol.ts also runs
+ * images through the protocol itself.
+ *
+ * @module
+ */
+
+import { type ChannelStats, IMAGE_BYTES, loadCifar, normalize } from "../../data/mod.ts";
+import { foldedForward } from "../../nn/fold.ts";
+import { referenceForward } from "../quantize.ts";
+import { argmax } from "../../report/stats.ts";
+import type { PreparedNetwork } from "./model.ts";
+
+/** A normalised test image and its label. */
+export interface LabelledImage {
+  readonly x: Float32Array;
+  readonly label: number;
+}
+
+/** Fixed point against float on a set of images. */
+export interface PlaintextAgreement {
+  readonly images: number;
+  /** Images on which the two argmaxes are equal. */
+  readonly fixed_vs_float_same_class: number;
+  readonly float_top1: number | null;
+  readonly fixed_top1: number | null;
+  /** Largest |float - fixed| over all logits of all images. */
+  readonly max_logit_error: number;
+}
+
+/** The first `count` images of CIFAR-10 test_batch, normalised with `stats`. */
+export async function testImages(count: number, stats: ChannelStats): Promise<LabelledImage[]> {
+  const test = await loadCifar({ dataset: "cifar10", split: "test" });
+  if (count > test.labels.length) {
+    throw new RangeError(`testImages: asked for ${count} images, the test split has ${test.labels.length}`);
+  }
+  return Array.from({ length: count }, (_, i) => ({
+    x: normalize(test.images.subarray(i * IMAGE_BYTES, (i + 1) * IMAGE_BYTES), stats),
+    label: test.labels[i],
+  }));
+}
+
+/** Compares the fixed-point reference of `served` with its float network on `images`. */
+export function plaintextAgreement(
+  served: PreparedNetwork,
+  images: readonly LabelledImage[],
+): PlaintextAgreement {
+  let sameClass = 0, floatCorrect = 0, fixedCorrect = 0, maxLogitError = 0;
+  for (const { x, label } of images) {
+    const float = foldedForward(served.folded, served.graph, x);
+    const fixed = referenceForward(served.net, served.graph, x).logits;
+    sameClass += Number(argmax(float) === argmax(fixed));
+    floatCorrect += Number(argmax(float) === label);
+    fixedCorrect += Number(argmax(fixed) === label);
+    for (let k = 0; k < fixed.length; k++) {
+      maxLogitError = Math.max(maxLogitError, Math.abs(float[k] - fixed[k]));
+    }
+  }
+  const n = images.length;
+  return {
+    images: n,
+    fixed_vs_float_same_class: sameClass,
+    float_top1: n ? floatCorrect / n : null,
+    fixed_top1: n ? fixedCorrect / n : null,
+    max_logit_error: Math.round(maxLogitError * 1e4) / 1e4,
+  };
+}
