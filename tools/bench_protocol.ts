@@ -37,7 +37,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { writeBenchmark } from "../lib/report/results.ts";
+import { BENCHMARK_RUN, writeBenchmark } from "../lib/report/results.ts";
 import { architecture } from "../lib/nn/architectures.ts";
 import { foldedForward } from "../lib/nn/fold.ts";
 import { allReluPlan, countPlan, type Plan, uniformPlan } from "../lib/nn/plan.ts";
@@ -72,6 +72,8 @@ import { argmax, median } from "../lib/report/stats.ts";
 import { Progress } from "../lib/train/progress.ts";
 
 const PLANS = ["all_relu", "plan80"] as const;
+/** Provenance of the files written here: the agreement figures use CIFAR-10 test images. */
+const CIFAR10_BENCHMARK = { ...BENCHMARK_RUN, dataset: "cifar10" };
 type PlanName = typeof PLANS[number];
 
 function planFor(name: PlanName): Plan {
@@ -491,7 +493,7 @@ if (import.meta.main) {
     for (const plan of plans as PlanName[]) result[plan] = await agreement(setup, plan, accuracy, secure);
     const file = { ...setup, agreement: result };
     console.log(JSON.stringify(file, null, 2));
-    if (values.out && values.out !== "-") log(`wrote ${await writeBenchmark(values.out, file)}`);
+    if (values.out && values.out !== "-") log(`wrote ${await writeBenchmark(values.out, file, CIFAR10_BENCHMARK)}`);
     Deno.exit(0);
   }
   // The ReLUs of inference truncate by the fixed-point fractional bits.
@@ -542,5 +544,5 @@ if (import.meta.main) {
   };
   console.log(JSON.stringify(result, null, 2));
   const out = values.out ?? "results/bench_protocol.json";
-  if (out !== "-") log(`wrote ${await writeBenchmark(out, result)}`);
+  if (out !== "-") log(`wrote ${await writeBenchmark(out, result, CIFAR10_BENCHMARK)}`);
 }

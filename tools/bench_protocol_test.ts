@@ -63,6 +63,7 @@ Deno.test("bench:protocol --agreement-only: one plan on request, written with pr
     // Random weights, but the secure protocol still equals its fixed-point reference exactly.
     assert.equal(a.secure_bit_exact, 1);
     assert.ok(file.commit && file.machine, "provenance recorded");
+    assert.equal(file.meta.dataset, "cifar10");
 
     const bad = new DenoProcess("tools/bench_protocol.ts", ["--agreement-only", "--plan", "plan99"]);
     assert.notEqual(await bad.exitCode(120_000), 0);

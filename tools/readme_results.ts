@@ -59,7 +59,7 @@ function fig2Section(file: Json): string {
     `See \`notebooks/fig2_relu_distribution.ipynb\`. ${provenance(file)}`;
 }
 
-function trainSection(bench: Json | undefined, model: Json | undefined): string {
+function trainSection(bench: Json | undefined, model: Json | undefined, plan80: Json | undefined): string {
   const parts = ["### Training speed and the pretrained CNN-7"];
   if (bench) {
     const names: [string, string][] = [
@@ -116,6 +116,16 @@ function trainSection(bench: Json | undefined, model: Json | undefined): string 
     parts.push(
       "No pretrained CNN-7 is shipped yet: its training run (`tools/deno task train --model cnn7 ...`) " +
         "is in progress and resumes from its checkpoints.",
+    );
+  }
+  if (plan80) {
+    parts.push(
+      `Shipped 80%-plan CNN-7 (\`data/pretrained/cnn7-plan80/\`, for the secure-inference benchmark): ` +
+        `the plan \`data/plans/cnn7_uniform80_deg2.json\` (at every activation layer 80% of the channels ` +
+        `replaced by degree-2 polynomials; a uniform plan, not one found by search) applied to ` +
+        `the shipped all-ReLU weights and fine-tuned ${plan80.epochs} epochs: test accuracy **${
+          fmt(plan80.testAccuracy * 100, 2)
+        }%**, commit ${plan80.commit} (command in \`training.json\`).`,
     );
   }
   return parts.join("\n\n");
@@ -237,6 +247,7 @@ async function main(): Promise<void> {
     trainSection(
       await readJson("results/bench_train.json"),
       await readJson("data/pretrained/cnn7/training.json"),
+      await readJson("data/pretrained/cnn7-plan80/training.json"),
     ),
   );
   const gc = await readJson("results/bench_gc.json");
