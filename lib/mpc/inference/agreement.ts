@@ -11,7 +11,8 @@
 
 import { type ChannelStats, IMAGE_BYTES, loadCifar, normalize } from "../../data/mod.ts";
 import { foldedForward } from "../../nn/fold.ts";
-import { referenceForward } from "../quantize.ts";
+import { type QuantizedActivation, referenceForward } from "../quantize.ts";
+import { truncationFailureProbability } from "../fixed.ts";
 import { argmax } from "../../report/stats.ts";
 import type { PreparedNetwork } from "./model.ts";
 
@@ -30,6 +31,12 @@ export interface PlaintextAgreement {
   readonly fixed_top1: number | null;
   /** Largest |float - fixed| over all logits of all images. */
   readonly max_logit_error: number;
+  /**
+   * Mean over the images of the expected number of polynomial neurons whose input shares fail
+   * to lift from F_p (probability |y| / p each, y the pre-activation in field units; see
+   * lib/mpc/poly/ring.ts): such a neuron gets a large error in the secure run.
+   */
+  readonly expected_lift_failures_per_image: number;
 }
 
 /** The first `count` images of CIFAR-10 test_batch, normalised with `stats`. */
@@ -49,10 +56,12 @@ export function plaintextAgreement(
   served: PreparedNetwork,
   images: readonly LabelledImage[],
 ): PlaintextAgreement {
-  let sameClass = 0, floatCorrect = 0, fixedCorrect = 0, maxLogitError = 0;
+  let sameClass = 0, floatCorrect = 0, fixedCorrect = 0, maxLogitError = 0, liftFailures = 0;
   for (const { x, label } of images) {
     const float = foldedForward(served.folded, served.graph, x);
-    const fixed = referenceForward(served.net, served.graph, x).logits;
+    const reference = referenceForward(served.net, served.graph, x);
+    const fixed = reference.logits;
+    liftFailures += expectedLiftFailures(served, reference.trace);
     sameClass += Number(argmax(float) === argmax(fixed));
     floatCorrect += Number(argmax(float) === label);
     fixedCorrect += Number(argmax(fixed) === label);
@@ -67,5 +76,21 @@ export function plaintextAgreement(
     float_top1: n ? floatCorrect / n : null,
     fixed_top1: n ? fixedCorrect / n : null,
     max_logit_error: Math.round(maxLogitError * 1e4) / 1e4,
+    expected_lift_failures_per_image: n ? Number((liftFailures / n).toPrecision(3)) : 0,
   };
+}
+
+/** Sum over the polynomial neurons of one inference of the probability that their lift fails. */
+function expectedLiftFailures(served: PreparedNetwork, trace: ReadonlyMap<string, Float64Array>): number {
+  let expected = 0;
+  for (const op of served.graph.ops) {
+    if (op.kind !== "activation") continue;
+    const { mask } = served.net.ops[op.id] as QuantizedActivation;
+    const y = trace.get(op.inputs[0])!;
+    for (let i = 0; i < y.length; i++) {
+      const fn = mask[i % mask.length];
+      if (fn !== "relu" && fn !== 0) expected += truncationFailureProbability(y[i]);
+    }
+  }
+  return expected;
 }

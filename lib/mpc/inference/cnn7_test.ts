@@ -58,6 +58,9 @@ for (
     assert.ok(agreement.fixed_vs_float_same_class >= 99, JSON.stringify(agreement));
     // Trained networks, not chance: the paper's all-ReLU CNN-7 reaches 85.1%.
     assert.ok(agreement.float_top1! >= 0.7, JSON.stringify(agreement));
+    // Polynomial neurons whose shares fail to lift: none without polynomials, rare with them.
+    if (plan === undefined) assert.equal(agreement.expected_lift_failures_per_image, 0);
+    else assert.ok(agreement.expected_lift_failures_per_image < 0.05, JSON.stringify(agreement));
   });
 }
 
