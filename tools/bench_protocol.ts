@@ -510,7 +510,9 @@ if (import.meta.main) {
     for (const plan of plans as PlanName[]) result[plan] = await agreement(setup, plan, accuracy, secure);
     const file = { ...setup, agreement: result };
     console.log(JSON.stringify(file, null, 2));
-    if (values.out && values.out !== "-") log(`wrote ${await writeBenchmark(values.out, file, CIFAR10_BENCHMARK)}`);
+    if (values.out && values.out !== "-") {
+      log(`wrote ${await writeBenchmark(values.out, file, CIFAR10_BENCHMARK)}`);
+    }
     Deno.exit(0);
   }
   // The ReLUs of inference truncate by the fixed-point fractional bits.
