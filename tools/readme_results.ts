@@ -200,7 +200,7 @@ function agreementSection(
   files: Record<string, Json | undefined>,
   bench: Json | undefined,
 ): string | undefined {
-  const rows: unknown[][] = [], sources: string[] = [];
+  const rows: unknown[][] = [], sources: string[] = [], disagreements: string[] = [];
   for (const plan of Object.keys(PLAN_LABELS)) {
     const file = files[plan]?.agreement?.[plan]
       ? files[plan]
@@ -218,7 +218,16 @@ function agreementSection(
       `${a.secure_same_class_as_float} / ${a.secure_images}`,
       `${a.secure_same_class_as_reference} / ${a.secure_images}`,
       `${a.secure_bit_exact} / ${a.secure_images}`,
+      a.expected_lift_failures_per_image ?? "—",
     ]);
+    for (const d of a.secure_disagreements ?? []) {
+      disagreements.push(
+        `${
+          PLAN_LABELS[plan]
+        }, image ${d.image} (label ${d.label}): secure ${d.secure}, reference ${d.reference}, ` +
+          `float ${d.float}, largest logit difference from the reference ${d.max_logit_diff_vs_reference}`,
+      );
+    }
     sources.push(`${PLAN_LABELS[plan]}: ${provenance(file)}`);
   }
   if (rows.length === 0) return undefined;
@@ -231,8 +240,18 @@ function agreementSection(
       "secure = float (argmax)",
       "secure = fixed reference",
       "secure bit-exact",
+      "expected lift failures / image",
     ], rows) +
     `\n\nThe first test images of test_batch; "secure" runs the real two-party protocol on them. ` +
+    `Polynomial channels lift their input shares from F_p to the integers, which fails with ` +
+    `probability |y| / p per neuron (y the pre-activation at 2f fractional bits, p ≈ 2^41) and then gives that ` +
+    `neuron a large error; the last column sums that probability over an inference's polynomial neurons ` +
+    `(mean over the images). ReLU channels reconstruct inside the garbled circuit and cannot fail. ` +
+    (disagreements.length
+      ? `Secure runs whose class differs from the reference's or the float network's: ${
+        disagreements.join("; ")
+      }. `
+      : "") +
     `${sources.join("; ")}`;
 }
 
