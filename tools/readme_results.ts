@@ -120,15 +120,29 @@ function trainSection(bench: Json | undefined, model: Json | undefined, plan80: 
   }
   if (plan80) {
     parts.push(
-      `Shipped 80%-plan CNN-7 (\`data/pretrained/cnn7-plan80/\`, for the secure-inference benchmark): ` +
-        `the plan \`data/plans/cnn7_uniform80_deg2.json\` (at every activation layer 80% of the channels ` +
-        `replaced by degree-2 polynomials; a uniform plan, not one found by search) applied to ` +
-        `the shipped all-ReLU weights and fine-tuned ${plan80.epochs} epochs: test accuracy **${
+      `Shipped CNN-7 with a replacement plan (\`data/pretrained/cnn7-plan80/\`, for the secure-inference benchmark): ` +
+        `${describePlan(plan80.recipe?.plan)} (not a plan found by search), applied to ` +
+        `\`${
+          plan80.recipe?.init ?? "freshly initialised weights"
+        }\` and fine-tuned ${plan80.epochs} epochs: ` +
+        `test accuracy **${
           fmt(plan80.testAccuracy * 100, 2)
         }%**, commit ${plan80.commit} (command in \`training.json\`).`,
     );
   }
   return parts.join("\n\n");
+}
+
+/** A plan in words: uniform plans by their ratio and degree, others per layer. */
+function describePlan(plan: Json | undefined): string {
+  const sites: { alpha: number; beta: number }[] = plan?.sites ?? [];
+  if (sites.length === 0) return "an unrecorded plan";
+  const [first] = sites;
+  if (sites.every((s) => s.alpha === first.alpha && s.beta === first.beta)) {
+    return `at every activation layer a fraction ${first.alpha} of the channels (rounded down) replaced by ` +
+      `degree-${first.beta} polynomials`;
+  }
+  return `per layer (ratio, degree): ${sites.map((s) => `(${s.alpha}, ${s.beta})`).join(", ")}`;
 }
 
 function gcSection(gc: Json): string {
@@ -218,6 +232,7 @@ function agreementSection(
       `${a.secure_same_class_as_float} / ${a.secure_images}`,
       `${a.secure_same_class_as_reference} / ${a.secure_images}`,
       `${a.secure_bit_exact} / ${a.secure_images}`,
+      a.secure_max_logit_diff_vs_reference ?? "—",
       a.expected_lift_failures_per_image ?? "—",
     ]);
     for (const d of a.secure_disagreements ?? []) {
@@ -240,6 +255,7 @@ function agreementSection(
       "secure = float (argmax)",
       "secure = fixed reference",
       "secure bit-exact",
+      "max logit diff secure vs reference",
       "expected lift failures / image",
     ], rows) +
     `\n\nThe first test images of test_batch; "secure" runs the real two-party protocol on them. ` +

@@ -17,3 +17,8 @@ export function argmax(v: ArrayLike<number>): number {
   for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
   return best;
 }
+
+/** x rounded to `digits` decimal places (for reported figures). */
+export function roundTo(x: number, digits: number): number {
+  return Math.round(x * 10 ** digits) / 10 ** digits;
+}

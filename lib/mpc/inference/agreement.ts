@@ -1,10 +1,11 @@
 /**
  * How closely the fixed-point network that secure inference computes follows the float network
  * it came from, on labelled CIFAR test images: same predicted class, top-1 of each, largest
- * logit difference. The secure protocol equals the fixed-point reference bit for bit on ReLU
- * channels and within the polynomial truncation bound otherwise (see the inference tests), so
- * this is the cheap part of the "secure = plaintext" check; tools/bench_protocol.ts also runs
- * images through the protocol itself.
+ * logit difference, and how often polynomial channels are expected to fail to lift their input
+ * shares. The secure protocol equals the fixed-point reference bit for bit on ReLU channels, and
+ * within the polynomial truncation bound otherwise except where a lift fails (see the inference
+ * tests), so this is the cheap part of the "secure = plaintext" check; tools/bench_protocol.ts
+ * also runs images through the protocol itself.
  *
  * @module
  */
@@ -13,7 +14,7 @@ import { type ChannelStats, IMAGE_BYTES, loadCifar, normalize } from "../../data
 import { foldedForward } from "../../nn/fold.ts";
 import { type QuantizedActivation, referenceForward } from "../quantize.ts";
 import { truncationFailureProbability } from "../fixed.ts";
-import { argmax } from "../../report/stats.ts";
+import { argmax, roundTo } from "../../report/stats.ts";
 import type { PreparedNetwork } from "./model.ts";
 
 /** A normalised test image and its label. */
@@ -36,7 +37,7 @@ export interface PlaintextAgreement {
    * to lift from F_p (probability |y| / p each, y the pre-activation in field units; see
    * lib/mpc/poly/ring.ts): such a neuron gets a large error in the secure run.
    */
-  readonly expected_lift_failures_per_image: number;
+  readonly expected_lift_failures_per_image: number | null;
 }
 
 /** The first `count` images of CIFAR-10 test_batch, normalised with `stats`. */
@@ -75,8 +76,8 @@ export function plaintextAgreement(
     fixed_vs_float_same_class: sameClass,
     float_top1: n ? floatCorrect / n : null,
     fixed_top1: n ? fixedCorrect / n : null,
-    max_logit_error: Math.round(maxLogitError * 1e4) / 1e4,
-    expected_lift_failures_per_image: n ? Number((liftFailures / n).toPrecision(3)) : 0,
+    max_logit_error: roundTo(maxLogitError, 4),
+    expected_lift_failures_per_image: n ? Number((liftFailures / n).toPrecision(3)) : null,
   };
 }
 

@@ -130,8 +130,9 @@ export async function prepareNetwork(options: PrepareOptions): Promise<PreparedN
       }
       if (!random && trainedWithPlan) {
         warnings.push(
-          "the weights were trained for another plan: masks re-chosen by L1 norm and coefficients reset to defaults; " +
-            "expect lower accuracy (serve the plan the weights were trained with)",
+          `the weights were trained for another plan: masks re-chosen by L1 norm and coefficients ${
+            calibration ? `fitted on ${options.calibrationImages} training images` : "reset to defaults"
+          }; expect lower accuracy (serve the plan the weights were trained with)`,
         );
       } else if (!random && plan.sites.some((s) => s.alpha > 0)) {
         warnings.push(
