@@ -40,7 +40,6 @@
 import { parseArgs } from "node:util";
 import { BENCHMARK_RUN, writeBenchmark } from "../lib/report/results.ts";
 import { architecture } from "../lib/nn/architectures.ts";
-import { foldedForward } from "../lib/nn/fold.ts";
 import { allReluPlan, countPlan, type Plan, uniformPlan } from "../lib/nn/plan.ts";
 import {
   connect,
@@ -52,8 +51,7 @@ import {
 import { InferenceClient } from "../lib/mpc/inference/client.ts";
 import { InferenceServer } from "../lib/mpc/inference/server.ts";
 import { type PreparedNetwork, prepareNetwork } from "../lib/mpc/inference/model.ts";
-import { referenceForward } from "../lib/mpc/quantize.ts";
-import { plaintextAgreement, testImages } from "../lib/mpc/inference/agreement.ts";
+import { plaintextAgreement, plaintextOutput, testImages } from "../lib/mpc/inference/agreement.ts";
 import { Fp } from "../lib/mpc/field.ts";
 import { DEFAULT_FRAC_BITS, encodeFixed } from "../lib/mpc/fixed.ts";
 import { Prg } from "../lib/mpc/prg.ts";
@@ -393,7 +391,8 @@ async function benchPolyOnline(degree: PolyDegree, repeats: number) {
 async function agreement(setup: Setup, plan: PlanName, images: number, secureImages: number) {
   const served = await prepare(setup, plan);
   const inputs = await testImages(Math.max(images, secureImages), served.normalize);
-  const plaintext = plaintextAgreement(served, inputs.slice(0, images));
+  const outputs = inputs.map(({ x }) => plaintextOutput(served, x));
+  const plaintext = plaintextAgreement(served, inputs.slice(0, images), outputs.slice(0, images));
   let secureSameAsReference = 0, secureSameClassAsFloat = 0, secureBitExact = 0, secureMaxError = 0;
   // Images where the secure class differs from the reference's or the float's, with the largest
   // logit difference from the reference (polynomial truncation noise stays within a few tenths on
@@ -421,9 +420,9 @@ async function agreement(setup: Setup, plan: PlanName, images: number, secureIma
     ]);
     await Promise.all([clientChannel.close(), serverChannel.close()]);
     results.forEach((r, i) => {
-      const reference = referenceForward(served.net, served.graph, inputs[i].x).logits;
+      const reference = outputs[i].referenceLogits;
       const referenceClass = argmax(reference);
-      const float = argmax(foldedForward(served.folded, served.graph, inputs[i].x));
+      const float = argmax(outputs[i].floatLogits);
       const error = Math.max(...r.logits.map((v, k) => Math.abs(v - reference[k])));
       secureMaxError = Math.max(secureMaxError, error);
       secureSameAsReference += Number(r.predicted === referenceClass);

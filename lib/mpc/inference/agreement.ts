@@ -52,24 +52,47 @@ export async function testImages(count: number, stats: ChannelStats): Promise<La
   }));
 }
 
-/** Compares the fixed-point reference of `served` with its float network on `images`. */
+/** One image through the float network and its fixed-point reference. */
+export interface PlaintextOutput {
+  readonly floatLogits: Float64Array;
+  readonly referenceLogits: Float64Array;
+  /** Expected number of this image's polynomial neurons whose lift fails. */
+  readonly expectedLiftFailures: number;
+}
+
+/** Runs `x` through the float network of `served` and through its fixed-point reference. */
+export function plaintextOutput(served: PreparedNetwork, x: ArrayLike<number>): PlaintextOutput {
+  const reference = referenceForward(served.net, served.graph, x);
+  return {
+    floatLogits: foldedForward(served.folded, served.graph, x),
+    referenceLogits: reference.logits,
+    expectedLiftFailures: expectedLiftFailures(served, reference.trace),
+  };
+}
+
+/**
+ * Compares the fixed-point reference of `served` with its float network on `images`; `outputs`
+ * (one per image, from {@link plaintextOutput}) when the caller already has them.
+ */
 export function plaintextAgreement(
   served: PreparedNetwork,
   images: readonly LabelledImage[],
+  outputs: readonly PlaintextOutput[] = images.map(({ x }) => plaintextOutput(served, x)),
 ): PlaintextAgreement {
+  if (outputs.length !== images.length) {
+    throw new RangeError(`plaintextAgreement: ${outputs.length} outputs for ${images.length} images`);
+  }
   let sameClass = 0, floatCorrect = 0, fixedCorrect = 0, maxLogitError = 0, liftFailures = 0;
-  for (const { x, label } of images) {
-    const float = foldedForward(served.folded, served.graph, x);
-    const reference = referenceForward(served.net, served.graph, x);
-    const fixed = reference.logits;
-    liftFailures += expectedLiftFailures(served, reference.trace);
+  images.forEach(({ label }, i) => {
+    const { floatLogits: float, referenceLogits: fixed, expectedLiftFailures } = outputs[i];
+    liftFailures += expectedLiftFailures;
     sameClass += Number(argmax(float) === argmax(fixed));
     floatCorrect += Number(argmax(float) === label);
     fixedCorrect += Number(argmax(fixed) === label);
     for (let k = 0; k < fixed.length; k++) {
       maxLogitError = Math.max(maxLogitError, Math.abs(float[k] - fixed[k]));
     }
-  }
+  });
   const n = images.length;
   return {
     images: n,
