@@ -174,11 +174,11 @@ function protocolSection(bench: Json): string {
   const cnn7 = bench.cnn7 ?? {};
   return `### Secure inference, CNN-7 end to end (two processes over loopback TCP, one thread each)\n\n` +
     table(["plan", "offline s", "online s", "total s", "MiB", "paper's total (their machine)"], [
-      row("all ReLU (Delphi)", cnn7.all_relu, "95.4 s (Delphi)"),
+      row("all ReLU (Delphi)", cnn7.all_relu, `${fmt(bench.paper?.delphi_cnn7_total_s)} s (Delphi)`),
       row(
         `${fmt((cnn7.plan80?.fraction_replaced ?? 0.8) * 100, 0)}% of ReLUs replaced`,
         cnn7.plan80,
-        "53.4 s (SAFENet)",
+        `${fmt(bench.paper?.safenet_cnn7_total_s)} s (SAFENet)`,
       ),
     ]) +
     `\n\nEach column is the median over ${
@@ -216,13 +216,11 @@ function agreementSection(
 ): string | undefined {
   const rows: unknown[][] = [], sources: string[] = [], disagreements: string[] = [];
   for (const plan of Object.keys(PLAN_LABELS)) {
-    const file = files[plan]?.agreement?.[plan]
-      ? files[plan]
-      : bench?.cnn7?.[plan]?.agreement
-      ? bench
-      : undefined;
-    if (!file) continue;
-    const a = file.agreement?.[plan] ?? file.cnn7[plan].agreement;
+    const own = files[plan];
+    const [file, a] = own?.agreement?.[plan]
+      ? [own, own.agreement[plan]]
+      : [bench, bench?.cnn7?.[plan]?.agreement];
+    if (!file || !a) continue;
     const pct = (x: number | null) => (x === null ? "—" : `${fmt(x * 100)}%`);
     rows.push([
       PLAN_LABELS[plan],
