@@ -38,6 +38,7 @@ import {
   linearOfflineServer,
   linearOnlineServer,
 } from "../lib/mpc/he/linear.ts";
+import { answerKey, disposeAnswerKey } from "../lib/mpc/he/answer.ts";
 import { disposeKeys, heContext, heKeys } from "../lib/mpc/he/seal.ts";
 import type { PolyDegree } from "../lib/mpc/poly/layout.ts";
 import {
@@ -107,6 +108,7 @@ async function benchLinear() {
   const shapes = inferShapes(graph);
   const he = await heContext();
   const keys = heKeys(he);
+  const key = answerKey(he, keys.publicKey);
   const layers: Record<string, unknown>[] = [];
   let offlineTotal = 0, onlineTotal = 0, bytesTotal = 0;
   for (const op of graph.ops) {
@@ -127,7 +129,7 @@ async function benchLinear() {
       const [cch, sch] = memoryChannelPair();
       [, u] = await Promise.all([
         linearOfflineClient(cch, keys, layer, r),
-        linearOfflineServer(sch, he, layer, weights, prg),
+        linearOfflineServer(sch, key, layer, weights, prg),
       ]);
       const t = cch.stats().total;
       bytes = { sent: t.bytesSent, received: t.bytesReceived };
@@ -158,6 +160,7 @@ async function benchLinear() {
     console.error(`linear ${op.id}: offline ${offlineMs.toFixed(0)} ms, online ${onlineMs.toFixed(1)} ms`);
   }
   disposeKeys(keys);
+  disposeAnswerKey(key);
   return { layers, total: { offlineMs: offlineTotal, onlineMs: onlineTotal, offlineBytes: bytesTotal } };
 }
 
@@ -168,7 +171,8 @@ async function benchPoly(degree: PolyDegree, n: number) {
   const mask = Fp.random(n, prg);
   const coeffs = Array.from({ length: degree + 1 }, (_, k) => new Float64Array(n).fill(0.5 / (k + 1)));
   const [hp, hq] = await Promise.all([heContext(Fp.p), heContext(Q)]);
-  const keys = { p: heKeys(hp), q: heKeys(hq) }, he = { p: hp, q: hq };
+  const keys = { p: heKeys(hp), q: heKeys(hq) };
+  const he = { p: answerKey(hp, keys.p.publicKey), q: answerKey(hq, keys.q.publicKey) };
   let states: [Awaited<ReturnType<typeof polyOfflineClient>>, Awaited<ReturnType<typeof polyOfflineServer>>];
   let offlineBytes = 0;
   const offlineMs = await minTime(reps, async () => {
@@ -184,6 +188,8 @@ async function benchPoly(degree: PolyDegree, n: number) {
   });
   disposeKeys(keys.p);
   disposeKeys(keys.q);
+  disposeAnswerKey(he.p);
+  disposeAnswerKey(he.q);
   const [cs, ss] = states!;
   // Record one online exchange, then time each party alone on replayed messages.
   const [cch, sch] = memoryChannelPair();

@@ -56,6 +56,7 @@ import { Fp } from "../lib/mpc/field.ts";
 import { DEFAULT_FRAC_BITS, encodeFixed } from "../lib/mpc/fixed.ts";
 import { Prg } from "../lib/mpc/prg.ts";
 import { share } from "../lib/mpc/sharing.ts";
+import { receiveAnswerKeys, sendPublicKeys } from "../lib/mpc/he/answer.ts";
 import { heContext, heKeys } from "../lib/mpc/he/seal.ts";
 import { Q } from "../lib/mpc/poly/ring.ts";
 import type { PolyDegree } from "../lib/mpc/poly/layout.ts";
@@ -131,7 +132,9 @@ async function runRole(role: string, port: number, setup: Setup, plan: PlanName)
   if (role === "server") {
     const served = await prepare(setup, plan);
     const channel = await acceptClient(port);
-    await (await InferenceServer.open(channel, served)).serve();
+    const server = await InferenceServer.open(channel, served);
+    await server.serve();
+    server.close();
     await channel.close();
     console.log(`STATS ${JSON.stringify(channel.stats())}`);
   } else {
@@ -285,8 +288,10 @@ function polyInputs(degree: PolyDegree) {
  */
 async function polyParty(role: "server" | "client", ch: FramedChannel, degree: PolyDegree, runs: number) {
   const { layout, server, client, coefficients, prg } = polyInputs(degree);
-  const he = { p: await heContext(Fp.p), q: await heContext(Q) };
+  const contexts = [await heContext(Fp.p), await heContext(Q)];
   if (role === "server") {
+    const [p, q] = await receiveAnswerKeys(ch, contexts);
+    const he = { p, q };
     return await timedPolyRuns(
       ch,
       role,
@@ -295,7 +300,8 @@ async function polyParty(role: "server" | "client", ch: FramedChannel, degree: P
       runs,
     );
   }
-  const keys = { p: heKeys(he.p), q: heKeys(he.q) };
+  const keys = { p: heKeys(contexts[0]), q: heKeys(contexts[1]) };
+  await sendPublicKeys(ch, [keys.p, keys.q]);
   return await timedPolyRuns(
     ch,
     role,
@@ -404,6 +410,7 @@ async function agreement(setup: Setup, plan: PlanName, images: number, secureIma
       (async () => {
         const server = await InferenceServer.open(serverChannel, served);
         for (let i = 0; i < secureImages; i++) await server.serve();
+        server.close();
       })(),
       (async () => {
         const client = await InferenceClient.open(clientChannel);

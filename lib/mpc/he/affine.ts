@@ -8,7 +8,9 @@
  *
  * and nothing else; the server learns nothing (it only sees ciphertexts). Messages:
  * client -> server `he.affine.query` (Enc(v_i), batched, N - 1 elements per ciphertext),
- * server -> client `he.affine.answer` (M ciphertexts per chunk, switched to one prime).
+ * server -> client `he.affine.answer` (M ciphertexts per chunk, re-randomised under the client's
+ * public key, noise flooded and switched to one prime: answer.ts, so the client learns nothing
+ * of lambda beyond out_m).
  *
  * The last slot of every ciphertext is a dummy: the client fills it with a random value and the
  * server gives it a random non-zero coefficient in every product, so no product is ever the
@@ -23,6 +25,7 @@
 import type { Channel } from "../channel.ts";
 import { PrimeField } from "../field.ts";
 import type { Prg } from "../prg.ts";
+import { type AnswerKey, privateAnswer } from "./answer.ts";
 import {
   type CipherText,
   decryptChecked,
@@ -107,11 +110,12 @@ export async function affineClient(
 
 /**
  * Server: applies coefficients `lambda[m][i]` (M outputs x (D + 1) vectors of n elements;
- * index 0 is the constant term) and masks `sigma[m]` to the client's encrypted vectors.
+ * index 0 is the constant term) and masks `sigma[m]` to the client's encrypted vectors, answering
+ * under the client's public key `key`.
  */
 export async function affineServer(
   ch: Channel,
-  he: HeContext,
+  key: AnswerKey,
   lambda: readonly (readonly (Float64Array | null)[])[],
   sigma: readonly Float64Array[],
   prg: Prg,
@@ -130,6 +134,7 @@ export async function affineServer(
       "affineServer: coefficient vectors must be M x (D + 1), D >= 1, of equal length, with M masks",
     );
   }
+  const he = key.he;
   const F = new PrimeField(he.plainModulus);
   const chunks = chunkCount(he, n);
   const query = unpackBlobs(await ch.recv(AFFINE_QUERY_KIND), chunks * d, AFFINE_QUERY_KIND);
@@ -143,6 +148,7 @@ export async function affineServer(
       }
       for (let m = 0; m < outputs; m++) {
         let acc: CipherText | undefined;
+        let products = 0;
         for (let i = 1; i <= d; i++) {
           const coefficients = lambda[m][i];
           if (!coefficients) continue;
@@ -153,6 +159,7 @@ export async function affineServer(
           );
           const prod = ev.multiplyPlain(cts[i - 1], pt) as CipherText;
           pt.delete();
+          products++;
           if (acc) {
             ev.add(acc, prod, acc);
             prod.delete();
@@ -162,9 +169,11 @@ export async function affineServer(
         const pt = plaintextFromSlots(he, chunkSlots(he, constant, k, F.random(1, prg)[0]));
         ev.addPlain(acc!, pt, acc!);
         pt.delete();
-        ev.cipherModSwitchToNext(acc!, acc!);
-        answer.push(acc!.saveArray(he.seal.ComprModeType.none));
-        acc!.delete();
+        try {
+          answer.push(privateAnswer(key, acc!, products, prg));
+        } finally {
+          acc!.delete();
+        }
       }
     } finally {
       for (const ct of cts) ct.delete();

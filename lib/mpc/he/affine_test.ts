@@ -3,6 +3,7 @@ import { Fp, PrimeField } from "../field.ts";
 import { Prg } from "../prg.ts";
 import { memoryChannelPair } from "../transport.ts";
 import { affineClient, affineServer } from "./affine.ts";
+import { answerKey, disposeAnswerKey } from "./answer.ts";
 import { disposeKeys, heContext, heKeys } from "./seal.ts";
 
 const prg = new Prg(new Uint8Array(16).fill(41));
@@ -12,6 +13,7 @@ for (const t of [Fp.p, 2168958484481]) {
     const F = new PrimeField(t);
     const he = await heContext(t);
     const keys = heKeys(he);
+    const key = answerKey(he, keys.publicKey);
     const n = 8191 + 5, d = 2, outputs = 3;
     const v = [F.random(n, prg), F.random(n, prg)];
     // Row 1 has an all-zero (secret) coefficient, row 2 a public zero (null).
@@ -24,9 +26,10 @@ for (const t of [Fp.p, 2168958484481]) {
     const [ch, sh] = memoryChannelPair();
     const [out] = await Promise.all([
       affineClient(ch, keys, v, outputs, prg),
-      affineServer(sh, he, lambda, sigma, prg),
+      affineServer(sh, key, lambda, sigma, prg),
     ]);
     disposeKeys(keys);
+    disposeAnswerKey(key);
     for (let m = 0; m < outputs; m++) {
       for (const i of [0, 1, 8190, 8191, n - 1]) {
         let want = F.sub(lambda[m][0]![i], sigma[m][i]);

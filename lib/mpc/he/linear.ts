@@ -6,16 +6,16 @@
  *    (packing.ts), seeded symmetric ciphertexts;
  * 2. server: Enc(r * W - U) by plaintext-ciphertext products in NTT form, U uniform over all N
  *    coefficients of every answer (which also hides the packing's weight-dependent "garbage"
- *    coefficients); switched down to one prime; -> client `he.linear.answer`;
+ *    coefficients); re-randomised with the client's public key, noise flooded and switched down
+ *    to one prime (answer.ts: the client learns nothing of W beyond r * W - U);
+ *    -> client `he.linear.answer`;
  * 3. client decrypts its share r * W - u (u = U at the output coefficients).
  * Online the server computes (x - r) * W + b + u in the clear (`linearOnlineServer`), so the
  * shares add up to x * W + b.
  *
  * Pooling has public weights: each party applies it to its own share, no messages, u = 0.
  *
- * Circuit privacy: the answer's noise depends on W. As in Delphi's implementation there is no
- * noise flooding; switching to the last prime before sending replaces most of the
- * product noise by fresh rounding noise. Message phases are the caller's (Channel.setPhase).
+ * Message phases are the caller's (Channel.setPhase).
  *
  * @module
  */
@@ -23,6 +23,7 @@
 import type { Channel } from "../channel.ts";
 import { Fp } from "../field.ts";
 import type { Prg } from "../prg.ts";
+import { type AnswerKey, privateAnswer } from "./answer.ts";
 import {
   checkWeights,
   convGeometry,
@@ -112,13 +113,14 @@ export async function linearOfflineClient(
 }
 
 /**
- * Server, offline: answers the client's query for `layer` with `weights` and returns its
- * offline state u (HWC), to be added online by `linearOnlineServer`. `prg` draws the masks.
- * For pooling, returns zeros with no messages.
+ * Server, offline: answers the client's query for `layer` with `weights` (under the client's
+ * public key `key`) and returns its offline state u (HWC), to be added online by
+ * `linearOnlineServer`. `prg` draws the masks and the flooding noise. For pooling, returns
+ * zeros with no messages.
  */
 export async function linearOfflineServer(
   ch: Channel,
-  he: HeContext,
+  key: AnswerKey,
   layer: LinearLayer,
   weights: LinearWeights | undefined,
   prg: Prg,
@@ -126,6 +128,7 @@ export async function linearOfflineServer(
   checkWeights(layer, weights, Fp);
   const outSize = shapeSize(outputShape(layer));
   if (!hasWeights(layer)) return new Float64Array(outSize);
+  const he = key.he;
   checkPlainModulus(he);
   const pk = layerPacking(layer, he.degree);
   const kz = geometryKernel(layer, pk.geometry, weights!.kernel);
@@ -152,18 +155,10 @@ export async function linearOfflineServer(
         kernels.push({ cg, pt });
       }
       try {
-        if (kernels.length === 0) {
-          const first = og * pk.outputsPerPoly;
-          throw new Error(
-            `layer ${layer.op.id}: output channels ${first}..${
-              Math.min(first + pk.outputsPerPoly, pk.geometry.outChannels) - 1
-            } ` +
-              "have all-zero weights; SEAL cannot return a ciphertext for them without a key — drop those channels",
-          );
-        }
         for (let t = 0; t < pk.tiles; t++) {
           const index = polyIndex(t, og, pk.outputGroups);
-          let acc: CipherText | undefined;
+          // All-zero output channels (no kernel plaintext) start from an encryption of zero.
+          let acc = kernels.length ? undefined : key.encryptor.encrypt(key.zero) as CipherText;
           for (const { cg, pt } of kernels) {
             const prod = ev.multiplyPlain(inputs[polyIndex(t, cg, pk.channelGroups)], pt) as CipherText;
             if (acc) {
@@ -171,14 +166,16 @@ export async function linearOfflineServer(
               prod.delete();
             } else acc = prod;
           }
-          ev.cipherTransformFromNtt(acc!, acc!);
+          if (kernels.length) ev.cipherTransformFromNtt(acc!, acc!);
           const mask = Fp.random(pk.degree, prg);
           const maskPt = plaintextFromCoeffs(he, mask);
           ev.subPlain(acc!, maskPt, acc!);
           maskPt.delete();
-          ev.cipherModSwitchToNext(acc!, acc!);
-          answers[index] = acc!.saveArray(he.seal.ComprModeType.none);
-          acc!.delete();
+          try {
+            answers[index] = privateAnswer(key, acc!, pk.channelGroups, prg);
+          } finally {
+            acc!.delete();
+          }
           masks[index] = mask;
         }
       } finally {

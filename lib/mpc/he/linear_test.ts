@@ -6,6 +6,7 @@ import { memoryChannelPair } from "../transport.ts";
 import { kernelLength, type LinearLayer, outputShape, shapeSize } from "./layer.ts";
 import { linearOfflineClient, linearOfflineServer, linearOnlineServer } from "./linear.ts";
 import { plainLinear } from "./plain.ts";
+import { answerKey, disposeAnswerKey } from "./answer.ts";
 import { disposeKeys, heContext, heKeys } from "./seal.ts";
 
 const prg = new Prg(new Uint8Array(16).fill(31));
@@ -27,6 +28,7 @@ function conv(filters: number, kernel: number, stride: number): ConvOp {
 async function runLayer(layer: LinearLayer, weightBound: number) {
   const he = await heContext();
   const keys = heKeys(he);
+  const key = answerKey(he, keys.publicKey);
   const [client, server] = memoryChannelPair();
   const n = shapeSize(layer.inputShape);
   const x = Fp.random(n, prg), r = Fp.random(n, prg);
@@ -39,9 +41,10 @@ async function runLayer(layer: LinearLayer, weightBound: number) {
     : undefined;
   const [clientShare, u] = await Promise.all([
     linearOfflineClient(client, keys, layer, r),
-    linearOfflineServer(server, he, layer, weights, prg),
+    linearOfflineServer(server, key, layer, weights, prg),
   ]);
   disposeKeys(keys);
+  disposeAnswerKey(key);
   const serverShare = linearOnlineServer(layer, weights, Fp.subVec(x, r), u);
   const got = Fp.addVec(clientShare, serverShare);
   client.close();

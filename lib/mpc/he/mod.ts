@@ -11,6 +11,7 @@
  */
 
 export * from "./affine.ts";
+export * from "./answer.ts";
 export * from "./layer.ts";
 export * from "./linear.ts";
 export * from "./packing.ts";

@@ -3,15 +3,15 @@
  * batched plaintexts, ciphertext (de)serialisation and message framing.
  *
  * Parameters: N = 8192, plaintext modulus t (Delphi's p by default; any prime t < 2^50 with
- * t = 1 mod 2N for batching), coefficient modulus three 60-bit primes. The last prime is SEAL's
- * "special" prime; ciphertexts live at the two-prime data level (120 bits) and the server
- * switches its answers down to one prime before sending. With t = p, a fresh ciphertext has a
- * noise budget of ~74 bits; a sum of 64 products with plaintexts of 441 full-range coefficients
- * leaves ~27 bits, and ~11 bits after the switch to one prime, so any weights fit. 180 bits is
- * within the 218 that 128-bit security allows at N = 8192. No keys ever leave the client: it
- * encrypts with its secret key (seeded symmetric ciphertexts, half the bytes) and the server
- * only multiplies by and adds plaintexts, which needs no evaluation keys.
- *
+ * t = 1 mod 2N for batching), coefficient modulus three 60-bit data primes and SEAL's "special"
+ * prime of 38 bits (218 bits in all, the most 128-bit security allows at N = 8192). Queries are
+ * encrypted at the three-prime data level (~180 bits, Delta = q / t ~ 2^139) so that the server
+ * can flood its answers' noise with ~2^128 of statistical noise (answer.ts) and still decrypt;
+ * answers are then switched down to the first prime before sending (same bytes as one prime).
+ * The client encrypts its queries with its secret key (seeded symmetric ciphertexts, half the
+ * bytes) and sends its public key once per session; the server needs no evaluation keys (it only
+ * multiplies by and adds plaintexts), and uses the public key to re-randomise its answers.
+
  * Coefficient plaintexts: node-seal has no setter for plaintext coefficients, so a plaintext is
  * built by loading SEAL's own uncompressed serialisation (header, parms_id, coeff_count, scale,
  * then the coefficient array as little-endian uint64 at a fixed offset), the layout written by
@@ -37,14 +37,15 @@ export type CipherText = ReturnType<SealLibrary["CipherText"]>;
 export type PlainText = ReturnType<SealLibrary["PlainText"]>;
 type Context = ReturnType<SealLibrary["Context"]>;
 type Evaluator = ReturnType<SealLibrary["Evaluator"]>;
-type Encryptor = ReturnType<SealLibrary["Encryptor"]>;
+/** A SEAL encryptor. */
+export type Encryptor = ReturnType<SealLibrary["Encryptor"]>;
 type Decryptor = ReturnType<SealLibrary["Decryptor"]>;
 type BatchEncoder = ReturnType<SealLibrary["BatchEncoder"]>;
 
 /** Ring dimension N (polynomial degree). */
 const POLY_DEGREE = 8192;
-/** Bit sizes of the coefficient-modulus primes (the last is the special prime). */
-const COEFF_MODULUS_BITS: readonly number[] = [60, 60, 60];
+/** Bit sizes of the coefficient-modulus primes: the data level, then the special prime (last). */
+const COEFF_MODULUS_BITS: readonly number[] = [60, 60, 60, 38];
 
 /** Byte offset of the coefficient array in an uncompressed serialised plaintext. */
 const PT_DATA_OFFSET = 88;
@@ -187,18 +188,58 @@ export function loadCiphertext(he: HeContext, bytes: Uint8Array, what: string): 
   return ct;
 }
 
+/**
+ * A ciphertext's residues, as SEAL's uncompressed serialisation holds them (node-seal has no
+ * coefficient access): `size` components x `coeffModulusSize` primes x N little-endian uint64,
+ * at the end of `bytes` from `offset`. Edit `data`, then `ciphertextFromWords`.
+ */
+export interface CiphertextWords {
+  readonly bytes: Uint8Array;
+  readonly offset: number;
+  readonly data: BigUint64Array;
+}
+
+/** The residues of `ct` (see `CiphertextWords`). */
+export function ciphertextWords(he: HeContext, ct: CipherText): CiphertextWords {
+  const bytes = ct.saveArray(he.seal.ComprModeType.none);
+  const words = ct.size * ct.coeffModulusSize * he.degree;
+  const offset = bytes.length - 8 * words;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // The data array is serialised as its length, then its elements.
+  if (offset < 8 || view.getBigUint64(offset - 8, true) !== BigInt(words)) {
+    throw new Error("HE: unexpected SEAL ciphertext serialisation layout (node-seal other than 6.0.3?)");
+  }
+  const data = new BigUint64Array(words);
+  new Uint8Array(data.buffer).set(bytes.subarray(offset));
+  return { bytes, offset, data };
+}
+
+/** A new ciphertext from (edited) residues. */
+export function ciphertextFromWords(he: HeContext, w: CiphertextWords): CipherText {
+  const bytes = w.bytes.slice();
+  bytes.set(new Uint8Array(w.data.buffer), w.offset);
+  const ct = he.seal.CipherText();
+  ct.loadArray(he.context, bytes);
+  return ct;
+}
+
 /** The client's half of HE: the secret key, encryption and decryption. */
 export interface HeKeys {
   readonly he: HeContext;
   readonly encryptor: Encryptor;
   readonly decryptor: Decryptor;
+  /** The public key, serialised (seeded), for the server to re-randomise its answers. */
+  readonly publicKey: Uint8Array;
 }
 
 /** Fresh secret key for `he` (the client's; never sent). Free it with `disposeKeys`. */
 export function heKeys(he: HeContext): HeKeys {
   const keygen = he.seal.KeyGenerator(he.context);
   const sk = keygen.secretKey();
-  // node-seal's Encryptor requires a public key even though only symmetric encryption is used.
+  const serializable = keygen.createPublicKeySerializable();
+  const publicKey = serializable.saveArray(he.seal.ComprModeType.none);
+  serializable.delete();
+  // node-seal's Encryptor requires a public key object even though the client encrypts symmetrically.
   const pk = keygen.createPublicKey();
   const encryptor = he.seal.Encryptor(he.context, pk, sk);
   const decryptor = he.seal.Decryptor(he.context, sk);
@@ -206,7 +247,7 @@ export function heKeys(he: HeContext): HeKeys {
   sk.delete();
   pk.delete();
   keygen.delete();
-  return { he, encryptor, decryptor };
+  return { he, encryptor, decryptor, publicKey };
 }
 
 /** Frees the wasm memory of keys from `heKeys`; they cannot be used afterwards. */

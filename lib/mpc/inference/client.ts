@@ -23,6 +23,7 @@ import { Fp } from "../field.ts";
 import { encodeFixed } from "../fixed.ts";
 import { Prg, randomSeed } from "../prg.ts";
 import { type EvaluatorReluBatch, ReluEvaluator } from "../gc/protocol.ts";
+import { sendPublicKeys } from "../he/answer.ts";
 import { disposeKeys, heContext, heKeys } from "../he/seal.ts";
 import { linearOfflineClient } from "../he/linear.ts";
 import { plainLinear } from "../he/plain.ts";
@@ -125,9 +126,17 @@ export class InferenceClient {
     const seed = options.seed ?? randomSeed();
     const offer = await acceptSession(ch, options.pins);
     const evaluator = await ReluEvaluator.setup(ch, { seed: deriveSeed(seed, DERIVE.gc) });
-    // Fresh secret keys per session, for the field p (linear layers, polynomials) and q (polynomials);
-    // made last (they are local, no messages) so that a failed setup leaves no keys to free.
+    // Fresh keys per session, for the field p (linear layers, polynomials) and q (polynomials);
+    // made last so that a failed setup before them leaves no keys to free. The public keys let
+    // the server re-randomise its HE answers.
     const keys = { p: heKeys(await heContext()), q: heKeys(await heContext(Q)) };
+    try {
+      await sendPublicKeys(ch, [keys.p, keys.q]);
+    } catch (e) {
+      disposeKeys(keys.p);
+      disposeKeys(keys.q);
+      throw e;
+    }
     return new InferenceClient(ch, offer, new Prg(deriveSeed(seed, DERIVE.masks)), keys, evaluator);
   }
 

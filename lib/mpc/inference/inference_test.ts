@@ -90,6 +90,7 @@ Deno.test("offline phases can be prepared ahead, before the images are known, an
       await server.online();
       await server.online();
       await assert.rejects(server.online(), /needs a prepared offline phase/);
+      server.close();
     })(),
     (async () => {
       const client = await InferenceClient.open(clientChannel);

@@ -8,6 +8,7 @@
  * ```ts
  * const server = await InferenceServer.open(channel, { graph, net, plan });
  * await server.serve(); // one inference: offline, then online
+ * server.close(); // frees the session's HE keys
  * await channel.close();
  * ```
  *
@@ -19,6 +20,7 @@
 import { Fp } from "../field.ts";
 import { Prg, randomSeed } from "../prg.ts";
 import { ReluGarbler } from "../gc/protocol.ts";
+import { disposeAnswerKey, receiveAnswerKeys } from "../he/answer.ts";
 import { heContext } from "../he/seal.ts";
 import { linearOfflineServer, linearOnlineServer } from "../he/linear.ts";
 import { plainLinear } from "../he/plain.ts";
@@ -80,10 +82,11 @@ export class InferenceServer {
   #ch: InferenceChannel;
   #served: ServedNetwork;
   #prg: Prg;
-  /** BFV contexts for p (linear layers, polynomials) and q (polynomials). */
+  /** The client's public keys for p (linear layers, polynomials) and q (polynomials). */
   #he: PolyServerHe;
   #garbler: ReluGarbler;
   #prepared: Map<string, OfflineState>[] = [];
+  #closed = false;
 
   private constructor(
     ch: InferenceChannel,
@@ -111,8 +114,9 @@ export class InferenceServer {
     ch.section(SETUP_SECTION);
     const seed = options.seed ?? randomSeed();
     const offer = await offerSession(ch, served);
-    const polyHe = { p: await heContext(), q: await heContext(Q) };
     const garbler = await ReluGarbler.setup(ch, { seed: deriveSeed(seed, DERIVE.gc) });
+    const [p, q] = await receiveAnswerKeys(ch, [await heContext(), await heContext(Q)]);
+    const polyHe = { p, q };
     return new InferenceServer(ch, served, offer, new Prg(deriveSeed(seed, DERIVE.masks)), polyHe, garbler);
   }
 
@@ -130,7 +134,20 @@ export class InferenceServer {
 
   /** The offline phase of one inference; its state waits in a queue for `online`. */
   async offline(): Promise<void> {
+    if (this.#closed) throw new Error("server: offline() after close(): open a new session");
     this.#prepared.push(await this.#offline());
+  }
+
+  /**
+   * Frees the session's HE answer keys (SEAL wasm memory, otherwise held until a finalizer runs,
+   * if ever; a server answering many sessions must call it). Prepared phases can still run
+   * `online`; the channel stays open. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return; // a second delete of a SEAL object would corrupt the wasm heap
+    this.#closed = true;
+    disposeAnswerKey(this.#he.p);
+    disposeAnswerKey(this.#he.q);
   }
 
   /** The online phase of one inference, using the oldest prepared offline phase (see `serve`). */

@@ -109,6 +109,7 @@ async function serverView(
     (async () => {
       const server = await InferenceServer.open(recording, served, { seed: new Uint8Array(16).fill(seed) });
       for (let i = 0; i < runs; i++) await server.serve();
+      server.close();
     })(),
     (async () => {
       const client = await InferenceClient.open(clientChannel, { seed: new Uint8Array(16).fill(seed + 1) });

@@ -43,7 +43,8 @@ import type { Channel } from "../channel.ts";
 import { Fp, type PrimeField } from "../field.ts";
 import type { Prg } from "../prg.ts";
 import { affineClient, affineServer } from "../he/affine.ts";
-import type { HeContext, HeKeys } from "../he/seal.ts";
+import type { AnswerKey } from "../he/answer.ts";
+import type { HeKeys } from "../he/seal.ts";
 import {
   binomial,
   checkCoefficients,
@@ -94,10 +95,10 @@ export interface PolyClientKeys {
   readonly q: HeKeys;
 }
 
-/** The server's BFV contexts for both moduli. */
+/** The server's answer keys (the client's public keys) for both moduli. */
 export interface PolyServerHe {
-  readonly p: HeContext;
-  readonly q: HeContext;
+  readonly p: AnswerKey;
+  readonly q: AnswerKey;
 }
 
 /** What the server keeps from the offline phase. */

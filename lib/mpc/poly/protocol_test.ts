@@ -5,6 +5,7 @@ import { decodeFixed, encodeFixed } from "../fixed.ts";
 import { Prg } from "../prg.ts";
 import { share } from "../sharing.ts";
 import { memoryChannelPair } from "../transport.ts";
+import { answerKey, disposeAnswerKey } from "../he/answer.ts";
 import { disposeKeys, heContext, heKeys } from "../he/seal.ts";
 import { type PolyDegree, polyReference, resolvePolyLayout } from "./layout.ts";
 import {
@@ -56,7 +57,7 @@ async function run(
   if (useHe) {
     const [hp, hq] = await Promise.all([heContext(Fp.p), heContext(Q)]);
     keys = { p: heKeys(hp), q: heKeys(hq) };
-    he = { p: hp, q: hq };
+    he = { p: answerKey(hp, keys.p.publicKey), q: answerKey(hq, keys.q.publicKey) };
   }
   const [cs, ss] = await Promise.all([
     polyOfflineClient(cch, keys, layout, c, nextMask, prg, options),
@@ -65,6 +66,8 @@ async function run(
   if (keys) {
     disposeKeys(keys.p);
     disposeKeys(keys.q);
+    disposeAnswerKey(he!.p);
+    disposeAnswerKey(he!.q);
   }
   const [, z] = await Promise.all([polyOnlineClient(cch, cs), polyOnlineServer(sch, ss, s)]);
   cch.close();

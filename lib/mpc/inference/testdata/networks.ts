@@ -197,6 +197,7 @@ export async function runPair(
       const server = await InferenceServer.open(serverChannel, served, { seed: seedOf(2 * seed) });
       const shares = [];
       for (const _ of images) shares.push(await server.serve());
+      server.close();
       return shares;
     })(),
     (async () => {
