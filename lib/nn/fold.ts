@@ -13,7 +13,7 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { type Graph, inferShapes, type Op } from "./graph.ts";
 import { convAccumulate, linearGeometry, sumPool } from "./linear.ts";
-import type { Degree } from "./masked_activation.ts";
+import type { Degree } from "./approximation.ts";
 import { activationLayers, findLayer } from "./model.ts";
 import { type Plan, validatePlan } from "./plan.ts";
 

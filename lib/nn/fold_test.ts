@@ -6,7 +6,8 @@ import { cnn7, resnet32, vgg16 } from "./architectures.ts";
 import { type FoldedConv, type FoldedDense, foldedForward, foldedTrace, foldNetwork } from "./fold.ts";
 import { type Graph, inferShapes } from "./graph.ts";
 import { activationLayers, buildModel, findLayer } from "./model.ts";
-import { allReluPlan, applyPlan, type Plan, uniformPlan } from "./plan.ts";
+import { applyPlan } from "./apply_plan.ts";
+import { allReluPlan, type Plan, uniformPlan } from "./plan.ts";
 
 await tf.setBackend("cpu");
 

@@ -14,7 +14,8 @@ import {
 } from "./io.ts";
 import { MaskedActivation } from "./masked_activation.ts";
 import { buildModel } from "./model.ts";
-import { applyPlan, type Plan } from "./plan.ts";
+import { applyPlan } from "./apply_plan.ts";
+import type { Plan } from "./plan.ts";
 
 await tf.setBackend("cpu");
 

@@ -14,7 +14,8 @@ import {
   TrainingBatchNormalization,
   TrainingConv2D,
 } from "./model.ts";
-import { allReluPlan, applyPlan, uniformPlan } from "./plan.ts";
+import { applyPlan } from "./apply_plan.ts";
+import { allReluPlan, uniformPlan } from "./plan.ts";
 
 await tf.setBackend("cpu");
 

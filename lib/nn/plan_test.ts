@@ -3,11 +3,11 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
 import assert from "node:assert/strict";
 import { cnn7, resnet32, vgg16 } from "./architectures.ts";
-import { fitReluPerChannel, l1Importance, selectApproximated } from "./masked_activation.ts";
+import { fitReluPerChannel, l1Importance, selectApproximated } from "./approximation.ts";
+import { applyPlan } from "./apply_plan.ts";
 import { activationLayers, buildModel, findLayer } from "./model.ts";
 import {
   allReluPlan,
-  applyPlan,
   countPlan,
   layerwisePlan,
   type Plan,

@@ -10,7 +10,8 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { architecture, type ModelName } from "../nn/architectures.ts";
 import { loadModel } from "../nn/io.ts";
 import { buildModel } from "../nn/model.ts";
-import { applyPlan, type Plan } from "../nn/plan.ts";
+import { applyPlan } from "../nn/apply_plan.ts";
+import type { Plan } from "../nn/plan.ts";
 import type { ModelFactory } from "./parallel.ts";
 
 /** Everything needed to build the model a run trains. Structured-cloneable. */

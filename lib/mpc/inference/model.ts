@@ -16,7 +16,8 @@ import { type FoldedNetwork, foldNetwork } from "../../nn/fold.ts";
 import { loadModel } from "../../nn/io.ts";
 import { activationLayers, buildModel } from "../../nn/model.ts";
 import type { Graph, InputOp } from "../../nn/graph.ts";
-import { allReluPlan, applyPlan, type Plan, validatePlan } from "../../nn/plan.ts";
+import { applyPlan } from "../../nn/apply_plan.ts";
+import { allReluPlan, type Plan, validatePlan } from "../../nn/plan.ts";
 import { quantizeNetwork } from "../quantize.ts";
 import type { ServedNetwork } from "./server.ts";
 
