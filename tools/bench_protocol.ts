@@ -556,7 +556,6 @@ if (import.meta.main) {
   const result = {
     ...setup,
     timing: "wall-clock medians over repeats on 2 cores (the machine may be shared with other work)",
-    paper: { delphi_cnn7_total_s: 95.4, safenet_cnn7_total_s: 53.4 },
     relu: {
       garble_us: gc.perReluMicroseconds.garble.wallMedian,
       eval_us: gc.perReluMicroseconds.evaluate.wallMedian,

@@ -4,7 +4,13 @@
  * Paper numbers are quoted from the paper and labelled as such; ours carry machine and commit.
  */
 import { REPO_ROOT } from "../lib/data/locate.ts";
-import { PAPER_CNN7_FIRST_LAYER_SHARE } from "../lib/experiments/fig2_relu_distribution.ts";
+import {
+  DELPHI_PUBLISHED_RELU,
+  PAPER_CNN7_FIRST_LAYER_SHARE,
+  PAPER_FIG1,
+  PAPER_LATENCY_TABLES,
+  PAPER_UNIT_COSTS_US,
+} from "../lib/experiments/paper.ts";
 
 const START = "<!-- results:start -->";
 const END = "<!-- results:end -->";
@@ -105,7 +111,7 @@ function trainSection(bench: Json | undefined, model: Json | undefined, plan80: 
       `Shipped all-ReLU CNN-7 (\`data/pretrained/cnn7/\`): test accuracy **${
         fmt(model.testAccuracy * 100, 2)
       }%** ` +
-        `on CIFAR-10 test_batch (the paper's all-ReLU model: 85.1%), ${model.epochs} epochs, seed ${model.config?.seed}, ` +
+        `on CIFAR-10 test_batch (the paper's all-ReLU model: ${PAPER_FIG1.allReluAccuracy}%), ${model.epochs} epochs, seed ${model.config?.seed}, ` +
         `${model.workers} workers, commit ${model.commit} (command and schedule in \`training.json\`, log in \`log.jsonl\`); ` +
         `its training loop ran at a median ${
           fmt(model.medianImagesPerSecond)
@@ -150,10 +156,15 @@ function gcSection(gc: Json): string {
   const bytes = gc.bytesPerRelu;
   return `### Garbled ReLU (per ReLU, single thread)\n\n` +
     table(["", "ours", "target", "Delphi (published)"], [
-      ["garble", `${fmt(us.garble.wallMedian)} µs`, "≤ 17 µs", "~102 µs"],
-      ["evaluate", `${fmt(us.evaluate.wallMedian)} µs`, "≤ 12 µs", "~52 µs"],
-      ["offline bytes", fmt(bytes.offline, 0), "≤ 11 KB", "17,072 + 1,344"],
-      ["online bytes", fmt(bytes.online, 0), "≤ 0.7 KB", "1,184"],
+      ["garble", `${fmt(us.garble.wallMedian)} µs`, "≤ 17 µs", `~${DELPHI_PUBLISHED_RELU.garbleUs} µs`],
+      ["evaluate", `${fmt(us.evaluate.wallMedian)} µs`, "≤ 12 µs", `~${DELPHI_PUBLISHED_RELU.evaluateUs} µs`],
+      [
+        "offline bytes",
+        fmt(bytes.offline, 0),
+        "≤ 11 KB",
+        `${fmt(DELPHI_PUBLISHED_RELU.offlineGcBytes, 0)} + ${fmt(DELPHI_PUBLISHED_RELU.offlineOtBytes, 0)}`,
+      ],
+      ["online bytes", fmt(bytes.online, 0), "≤ 0.7 KB", fmt(DELPHI_PUBLISHED_RELU.onlineBytes, 0)],
     ]) +
     `\n\n${gc.circuit.ands} AND gates per ReLU (truncation by ${gc.params.shift} bits inside the circuit); ` +
     `from \`results/bench_gc.json\`; ${provenance(gc)}`;
@@ -174,11 +185,15 @@ function protocolSection(bench: Json): string {
   const cnn7 = bench.cnn7 ?? {};
   return `### Secure inference, CNN-7 end to end (two processes over loopback TCP, one thread each)\n\n` +
     table(["plan", "offline s", "online s", "total s", "MiB", "paper's total (their machine)"], [
-      row("all ReLU (Delphi)", cnn7.all_relu, `${fmt(bench.paper?.delphi_cnn7_total_s)} s (Delphi)`),
+      row(
+        "all ReLU (Delphi)",
+        cnn7.all_relu,
+        `${fmt(PAPER_LATENCY_TABLES.cnn7.rows.delphi.total)} s (Delphi)`,
+      ),
       row(
         `${fmt((cnn7.plan80?.fraction_replaced ?? 0.8) * 100, 0)}% of ReLUs replaced`,
         cnn7.plan80,
-        `${fmt(bench.paper?.safenet_cnn7_total_s)} s (SAFENet)`,
+        `${fmt(PAPER_LATENCY_TABLES.cnn7.rows.safenet.total)} s (SAFENet)`,
       ),
     ]) +
     `\n\nEach column is the median over ${
@@ -190,8 +205,8 @@ function protocolSection(bench: Json): string {
     `degree-2 polynomial online ${fmt(bench.poly2?.online_us, 3)} µs, degree-3 ${
       fmt(bench.poly3?.online_us, 3)
     } µs ` +
-    `(both parties' online work on one thread; target ≤ 0.2 µs; the paper's amortised figures: ReLU 20.1 µs, ` +
-    `degree-3 0.2 µs); as the server's wall time with the parties in two processes over loopback TCP, ` +
+    `(both parties' online work on one thread; target ≤ 0.2 µs; the paper's amortised figures: ` +
+    `ReLU ${PAPER_UNIT_COSTS_US.relu} µs, degree-3 ${PAPER_UNIT_COSTS_US.degree3} µs); as the server's wall time with the parties in two processes over loopback TCP, ` +
     `8,192-element batches, round trip included: degree 2 ${fmt(bench.poly2?.tcp_server_wall_us, 3)} µs, ` +
     `degree 3 ${fmt(bench.poly3?.tcp_server_wall_us, 3)} µs. Weights: ${bench.weights}` +
     (bench.plan80Weights && bench.plan80Weights !== bench.weights

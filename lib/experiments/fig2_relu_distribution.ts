@@ -12,12 +12,10 @@ import { writeFigure } from "../report/chart.ts";
 import { writeResult } from "../report/results.ts";
 import type { Row } from "../report/table.ts";
 import type { Experiment, ExperimentConfig, WriteOptions } from "./experiment.ts";
+import { PAPER_CNN7_FIRST_LAYER_SHARE } from "./paper.ts";
 
 /** Output file stem. */
 export const NAME = "fig2_relu_distribution";
-
-/** The paper's statement: CNN-7's first ReLU layer holds more than 58% of its ReLUs. */
-export const PAPER_CNN7_FIRST_LAYER_SHARE = 0.58;
 
 const DEFAULT_MODELS: readonly ModelName[] = ["cnn7", "vgg16", "resnet32"];
 const DISPLAY_NAMES: Record<ModelName, string> = { cnn7: "CNN-7", vgg16: "VGG-16", resnet32: "ResNet-32" };
