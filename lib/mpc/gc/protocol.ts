@@ -49,6 +49,26 @@ export const RELU_KINDS = {
   colours: "gc.colours",
 } as const;
 
+/** Bytes per ReLU instance each way, by phase (per-chunk headers and session setup aside). */
+export interface ReluTraffic {
+  readonly offline: { readonly toServer: number; readonly toClient: number };
+  readonly online: { readonly toServer: number; readonly toClient: number };
+}
+
+/**
+ * The ReLU protocol's bytes per instance, from its circuit: offline the garbled tables (two
+ * 16-byte rows per AND, half-gates) to the client and the OT-extension columns (16 bytes per
+ * client input bit) to the server; online the labels of the server's share (16 bytes per bit) to
+ * the client and the output colour bits back.
+ */
+export function reluTraffic(spec: ReluSpec = {}): ReluTraffic {
+  const circuit = reluCircuit(spec);
+  return {
+    offline: { toServer: 16 * circuit.evaluatorInputs, toClient: 32 * circuit.ands },
+    online: { toServer: circuit.outputs.length / 8, toClient: 16 * circuit.garblerInputs },
+  };
+}
+
 /**
  * Instances garbled at once. Measured per-ReLU speed is flat from 256 to 4096; 1024 keeps each
  * party's working buffers near 2 MB.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DEFAULT_CHUNK, ReluEvaluator, ReluGarbler } from "./protocol.ts";
-import { reluCircuit, reluReference } from "./relu.ts";
+import { DEFAULT_CHUNK, ReluEvaluator, ReluGarbler, reluTraffic } from "./protocol.ts";
+import { reluReference } from "./relu.ts";
 import { P } from "../field.ts";
 import { testChannelPair } from "../ot/test_channel.ts";
 import { Prg } from "../prg.ts";
@@ -30,18 +30,20 @@ Deno.test("end to end: the server learns ReLU(y >> shift) - r' for random shares
     const [z] = await Promise.all([garbler.online(gBatch, s), evaluator.online(eBatch)]);
     assert.deepEqual(z, reluReference(s, c, r, options), JSON.stringify(options));
 
-    // Byte accounting: exact, from the circuit.
-    const ands = reluCircuit(options).ands;
+    // Byte accounting: the cost model's per-instance formula, plus per-chunk headers and padding.
+    const per = reluTraffic(options);
     const chunks = Math.ceil(n / (options.chunk ?? DEFAULT_CHUNK));
     const offlineG = a.sent.offline - before.offline, offlineE = b.sent.offline - beforeB.offline;
-    const headerBytes = offlineG - ands * 32 * n;
+    const headerBytes = offlineG - per.offline.toClient * n;
     assert.ok(headerBytes > 0 && headerBytes < 120, `header ${headerBytes} bytes`);
+    assert.equal(per.offline.toServer, 82 * 16, "16 bytes per client input bit");
+    // OT columns are padded to whole 32-bit words per chunk: at most 4 bytes per input bit per chunk.
+    assert.ok(offlineE >= per.offline.toServer * n && offlineE < per.offline.toServer * n + 82 * 4 * chunks);
+    assert.equal(a.sent.online - before.online, per.online.toClient * n, "one label per server input bit");
     assert.ok(
-      offlineE >= 82 * 16 * n && offlineE < 82 * 16 * n + 82 * 4 * chunks,
-      "16 bytes per client input bit",
+      b.sent.online - beforeB.online <= Math.ceil(per.online.toServer * n) + chunks,
+      "colour bits, packed",
     );
-    assert.equal(a.sent.online - before.online, 41 * 16 * n, "one label per server input bit");
-    assert.ok(b.sent.online - beforeB.online <= Math.ceil(41 * n / 8) + chunks, "colour bits, packed");
   }
 });
 
