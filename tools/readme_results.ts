@@ -289,7 +289,7 @@ async function main(): Promise<void> {
     "## Results",
     "Every number below is read from `results/` (regenerate with the tasks named).",
   ];
-  const fig2 = await readJson("results/fig2_relu_distribution.json");
+  const fig2 = await readJson("results/fig2_relu_distribution_quick.json");
   if (fig2) sections.push(fig2Section(fig2));
   sections.push(
     trainSection(

@@ -9,7 +9,7 @@ import { architecture, type ModelName } from "../nn/architectures.ts";
 import { activationSites, type Shape } from "../nn/graph.ts";
 import type { PlotlyFigure } from "../report/chart.ts";
 import { writeFigure } from "../report/chart.ts";
-import { writeResult } from "../report/results.ts";
+import { profileStem, writeResult } from "../report/results.ts";
 import type { Row } from "../report/table.ts";
 import type { Experiment, ExperimentConfig, WriteOptions } from "./experiment.ts";
 import { PAPER_CNN7_FIRST_LAYER_SHARE } from "./paper.ts";
@@ -154,7 +154,7 @@ export function chart(result: Fig2Result): PlotlyFigure {
   return { data, layout };
 }
 
-/** Writes results/fig2_relu_distribution.json and figures/fig2_relu_distribution.{html,svg}. */
+/** Writes results/fig2_relu_distribution_<profile>.json and figures/fig2_relu_distribution_<profile>.{html,svg}. */
 export async function write(result: Fig2Result, options: WriteOptions = {}): Promise<string[]> {
   const resultPath = await writeResult(
     NAME,
@@ -162,7 +162,9 @@ export async function write(result: Fig2Result, options: WriteOptions = {}): Pro
     { profile: result.config.profile, seed: result.config.seed, dataset: null },
     { dir: options.resultsDir },
   );
-  const figure = await writeFigure(NAME, chart(result), { dir: options.figuresDir });
+  const figure = await writeFigure(profileStem(NAME, result.config.profile), chart(result), {
+    dir: options.figuresDir,
+  });
   return [resultPath, figure.html, ...(figure.image ? [figure.image] : [])];
 }
 

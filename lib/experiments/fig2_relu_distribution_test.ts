@@ -78,9 +78,9 @@ Deno.test("fig2 write produces the result JSON, the HTML page and the SVG", asyn
   try {
     const paths = await fig2ReluDistribution.write(result, { resultsDir, figuresDir });
     assert.deepEqual(paths, [
-      `${resultsDir}/${NAME}.json`,
-      `${figuresDir}/${NAME}.html`,
-      `${figuresDir}/${NAME}.svg`,
+      `${resultsDir}/${NAME}_smoke.json`,
+      `${figuresDir}/${NAME}_smoke.html`,
+      `${figuresDir}/${NAME}_smoke.svg`,
     ]);
     const file = JSON.parse(await Deno.readTextFile(paths[0]));
     assert.equal(file.meta.profile, "smoke");

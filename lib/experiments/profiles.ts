@@ -6,13 +6,15 @@
  */
 
 /** The named profiles, smallest first. */
-export const PROFILE_NAMES = ["smoke", "quick", "paper"] as const;
+export const PROFILE_NAMES = ["smoke", "quick", "long", "paper"] as const;
 export type ProfileName = typeof PROFILE_NAMES[number];
 
 /** What each profile is for, printed by `reproduce --help` and next to results. */
 export const PROFILE_DESCRIPTIONS: Record<ProfileName, string> = {
   smoke: "seconds per experiment; tests and CI",
   quick: "the default: every figure and table in well under an hour on 2 cores, at reduced budgets",
+  long:
+    "many hours in the background on 2 cores, stopped and resumed from checkpoints; committed beside quick",
   paper: "the paper's budgets; for bigger machines",
 };
 

@@ -1,6 +1,7 @@
 /**
- * Result files: `results/<name>.json` holding `{ meta, data }`, the machine-readable output of
- * an experiment that notebooks, figures and the README's tables are built from.
+ * Result files: `results/<name>_<profile>.json` holding `{ meta, data }`, the machine-readable
+ * output of an experiment that notebooks, figures and the README's tables are built from. One
+ * file per profile, so a smoke run never overwrites the quick or long results.
  *
  * @module
  */
@@ -19,9 +20,14 @@ export interface ResultOptions {
   readonly dir?: string;
 }
 
+/** The file stem of experiment `name`'s output at `profile` (results and figures alike). */
+export function profileStem(name: string, profile: string): string {
+  return checkName(`${name}_${profile}`);
+}
+
 /**
- * Writes `data` to `<dir>/<name>.json` with a meta block (profile, seed, dataset, git commit,
- * machine, timestamp); returns the path written.
+ * Writes `data` to `<dir>/<name>_<profile>.json` with a meta block (profile, seed, dataset, git
+ * commit, machine, timestamp); returns the path written.
  */
 export async function writeResult<T>(
   name: string,
@@ -29,21 +35,27 @@ export async function writeResult<T>(
   run: RunInfo,
   options: ResultOptions = {},
 ): Promise<string> {
-  const path = `${options.dir ?? RESULTS_DIR}/${checkName(name)}.json`;
+  const path = `${options.dir ?? RESULTS_DIR}/${profileStem(name, run.profile)}.json`;
   const file: ResultFile<T> = { meta: await resultMeta(run), data };
   await writeFileAtomic(path, JSON.stringify(file, null, 2) + "\n");
   return path;
 }
 
-/** Reads `<dir>/<name>.json` as written by {@link writeResult}. */
-export async function readResult<T>(name: string, options: ResultOptions = {}): Promise<ResultFile<T>> {
-  const path = `${options.dir ?? RESULTS_DIR}/${checkName(name)}.json`;
+/** Reads `<dir>/<name>_<profile>.json` as written by {@link writeResult}. */
+export async function readResult<T>(
+  name: string,
+  profile: string,
+  options: ResultOptions = {},
+): Promise<ResultFile<T>> {
+  const path = `${options.dir ?? RESULTS_DIR}/${profileStem(name, profile)}.json`;
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new Error(`no result '${name}' at ${path}: run \`deno task reproduce\` to create it`);
+      throw new Error(
+        `no result '${name}' for profile ${profile} at ${path}: run \`deno task reproduce --profile ${profile}\``,
+      );
     }
     throw e;
   }
