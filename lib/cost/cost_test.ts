@@ -8,7 +8,7 @@ import { countSchedule } from "./counts.ts";
 import { nnls } from "./fit.ts";
 import { LINKS, price } from "./model.ts";
 import { fitPaperCalibration } from "./paper_fit.ts";
-import { planSchedule } from "./plan_schedule.ts";
+import { planSchedule } from "../mpc/inference/schedule.ts";
 import { rotationCounts } from "./rotation_packing.ts";
 import { sectionWork } from "./variants.ts";
 

@@ -2,7 +2,8 @@
  * The protocol cost model: the price of a plan before running it.
  *
  * ```ts
- * import { paperCalibration, planSchedule, price } from "./lib/cost/mod.ts";
+ * import { paperCalibration, price } from "./lib/cost/mod.ts";
+ * import { planSchedule } from "./lib/mpc/inference/schedule.ts";
  * const p = price(planSchedule(graph, plan), { variant: "safenet", calibration: await paperCalibration() });
  * ```
  *
@@ -23,7 +24,6 @@ export * from "./calibration.ts";
 export * from "./counts.ts";
 export * from "./model.ts";
 export * from "./paper_fit.ts";
-export * from "./plan_schedule.ts";
 export * from "./rotation_packing.ts";
 export * from "./variants.ts";
 

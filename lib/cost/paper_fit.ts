@@ -29,7 +29,7 @@ import { DELPHI_PUBLISHED_RELU, PAPER_LATENCY_TABLES, type PaperLatencyRow } fro
 import type { Calibration, Residual, UnitCost } from "./calibration.ts";
 import { nnls } from "./fit.ts";
 import type { Price } from "./model.ts";
-import { planSchedule } from "./plan_schedule.ts";
+import { planSchedule } from "../mpc/inference/schedule.ts";
 import { type Operation, sectionWork, type Tally } from "./variants.ts";
 import { countSchedule } from "./counts.ts";
 

@@ -5,9 +5,10 @@
  */
 import type { Experiment } from "./experiment.ts";
 import { fig2ReluDistribution } from "./fig2_relu_distribution.ts";
+import { table1CryptoWorks } from "./table1_crypto_works.ts";
 
 /** All registered experiments. */
-export const EXPERIMENTS: readonly Experiment[] = [fig2ReluDistribution];
+export const EXPERIMENTS: readonly Experiment[] = [table1CryptoWorks, fig2ReluDistribution];
 
 /** The experiment called `name`; throws listing the known names. */
 export function experimentByName(name: string): Experiment {

@@ -27,3 +27,9 @@ export async function displayBundle(bundle: MimeBundle): Promise<void> {
   }
   await Deno.jupyter.display(bundle, { raw: true });
 }
+
+/** Shows a paragraph of Markdown (a notebook's generated reading of its result); prints it elsewhere. */
+export async function showMarkdown(markdown: string): Promise<void> {
+  if (inNotebook()) await displayBundle({ "text/markdown": markdown, "text/plain": markdown });
+  else console.log(markdown);
+}

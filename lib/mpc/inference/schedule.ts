@@ -15,12 +15,24 @@
  * @module
  */
 
-import type { Degree } from "../../nn/approximation.ts";
-import { type ActivationOp, type AddOp, type ConvOp, type DenseOp, inferShapes, type Op } from "../../nn/graph.ts";
+import { approximatedChannels, type Degree } from "../../nn/approximation.ts";
+import type { ChannelFunction } from "../../nn/fold.ts";
+import {
+  type ActivationOp,
+  activationSites,
+  type AddOp,
+  type ConvOp,
+  type DenseOp,
+  type Graph,
+  inferShapes,
+  type Op,
+} from "../../nn/graph.ts";
+import { type Plan, validatePlan } from "../../nn/plan.ts";
+import { DEFAULT_FRAC_BITS } from "../fixed.ts";
 import type { LinearLayer, LinearOp } from "../he/layer.ts";
 import type { Packing } from "../he/packing.ts";
 import { layerPacking } from "../he/linear.ts";
-import { type PublicNetwork, siteLayout, type SiteLayout } from "./public.ts";
+import { type PublicNetwork, type SiteLayout, siteLayout } from "./public.ts";
 
 /** The ring dimension the schedule's HE packings are for (the protocol's BFV N). */
 export const SCHEDULE_HE_DEGREE = 8192;
@@ -97,4 +109,20 @@ export function buildSchedule(network: PublicNetwork): Schedule {
     }
   });
   return { network, steps, output: network.graph.ops[network.graph.ops.length - 1].id };
+}
+
+/**
+ * The schedule of `plan` on `graph` without weights, for pricing and counting: which channels
+ * a site approximates depends on the weights (their L1 norms), but how many does not, and sizes
+ * depend only on how many; here the first floor(alpha C) channels of each site are taken.
+ */
+export function planSchedule(graph: Graph, plan: Plan, fracBits: number = DEFAULT_FRAC_BITS): Schedule {
+  validatePlan(graph, plan);
+  const masks: Record<string, ChannelFunction[]> = {};
+  activationSites(graph).forEach((site, i) => {
+    const { alpha, beta } = plan.sites[i];
+    const approximated = approximatedChannels(alpha, site.channels);
+    masks[site.id] = Array.from({ length: site.channels }, (_, c) => (c < approximated ? beta : "relu"));
+  });
+  return buildSchedule({ graph, fracBits, masks });
 }
