@@ -4,13 +4,14 @@
  * index), the logits and the per-layer time and bytes.
  *
  * ```
- * deno task client --image 17 [--host 127.0.0.1 --port 7441]
- *   [--model cnn7] [--plan plan.json] [--expect-weights <sha256>]
+ * deno task client --image 17 [--host 127.0.0.1 --port 7441] [--tls-ca ca.pem]
+ *   [--model cnn7] [--plan plan.json] [--expect-weights <fingerprint>]
  * ```
  *
  * The client needs no weights: the server offers the architecture and the plan's public shape
  * (which channels are ReLU or polynomial). `--model`, `--plan` and `--expect-weights` pin what
- * the client accepts; a difference fails the handshake on both sides.
+ * the client accepts; a difference fails the handshake on both sides. Everything printed from
+ * the server (names, abort reasons) is escaped and capped.
  *
  * Exits 0 after a completed inference, 1 when the session fails, 2 for a bad command line.
  *
@@ -18,14 +19,16 @@
  */
 
 import {
+  channelOptions,
   CLIENT_USAGE,
   type ClientArgs,
   formatBreakdown,
   parseClientArgs,
+  readPemFile,
   splitOptions,
   UsageError,
 } from "../lib/mpc/roles.ts";
-import { connect, type FramedChannel } from "../lib/mpc/transport.ts";
+import { abortReason, connect, type FramedChannel, MAX_LINE_CHARS, printable } from "../lib/mpc/transport.ts";
 import { InferenceClient } from "../lib/mpc/inference/client.ts";
 import { planHash, type SessionPins } from "../lib/mpc/inference/public.ts";
 import { type ChannelStats, CIFAR10_CLASSES, IMAGE_BYTES, loadCifar, normalize } from "../lib/data/mod.ts";
@@ -37,7 +40,7 @@ const USAGE = `${CLIENT_USAGE}
 Pins (optional; the handshake fails on both sides if the server differs):
   --model <name>          the architecture the client expects (${MODEL_NAMES.join(", ")})
   --plan <file>           the replacement plan the client expects
-  --expect-weights <hash> the weights hash the server printed at start
+  --expect-weights <fingerprint> the weights fingerprint the server printed at start
 
 An image file is a CIFAR-10 binary record (3073 bytes: label, then planar RGB) or 3072 raw
 bytes of a 32x32 RGB image (HWC, interleaved).`;
@@ -116,16 +119,25 @@ export async function main(argv: string[]): Promise<number> {
   let channel: FramedChannel | undefined;
   try {
     const image = await loadImage(command.image);
+    const caCerts = command.tlsCa === undefined ? undefined : [await readPemFile(command.tlsCa, "--tls-ca")];
+    if (!caCerts) {
+      console.log("client: no TLS: the channel is unauthenticated and unencrypted (see --tls-ca)");
+    }
     channel = await connect(command.host, command.port, {
-      timeoutMs: command.timeoutMs,
+      ...channelOptions(command),
+      tls: caCerts && { caCerts },
       retries: 40,
       retryDelayMs: 250,
     });
+    channel.setDeadline(command.handshakeTimeoutMs, "session setup (offer, handshake, key exchange)");
     const client = await InferenceClient.open(channel, { pins });
+    channel.clearDeadline();
     const offer = client.offer;
     console.log(
-      `client: connected to ${channel.peer}: ${offer.network.graph.name}, plan ${offer.plan.slice(0, 16)}, ` +
-        `weights ${offer.weights.slice(0, 16)}, f = ${offer.network.fracBits}`,
+      `client: connected to ${channel.peer}${caCerts ? " (TLS)" : ""}: ${
+        printable(offer.network.graph.name, 40)
+      }, ` +
+        `plan ${offer.plan.slice(0, 16)}, f = ${offer.network.fracBits}`,
     );
     const x = normalize(image.pixels, offer.normalize as ChannelStats);
     const started = performance.now();
@@ -144,8 +156,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    console.error(message.startsWith("client") ? message : `client: ${message}`);
-    await channel?.abort(`the client failed: ${message}`);
+    // Messages may quote the server: escaped and capped.
+    console.error(printable(message.startsWith("client") ? message : `client: ${message}`, MAX_LINE_CHARS));
+    await channel?.abort(abortReason(error, "client"));
     return 1;
   }
 }

@@ -8,6 +8,7 @@ import { CIFAR10_STATS } from "../lib/data/augment.ts";
 import { IMAGE_BYTES, loadCifar } from "../lib/data/mod.ts";
 import { loadImage, main } from "./client.ts";
 import { DenoProcess, prunedPlan, startServer } from "./testdata/process.ts";
+import { makeTestCertificates } from "../lib/mpc/transport/testdata/tls.ts";
 
 const CLIENT = "tools/client.ts";
 
@@ -53,7 +54,10 @@ Deno.test("client: a model, plan or weights mismatch fails the handshake on both
       const [pins, difference] of [
         [["--model", "vgg16"], /model: client has "vgg16", server has "cnn7"/],
         [["--plan", plan], /plan: client has "[0-9a-f]{64}", server has "[0-9a-f]{64}"/],
-        [["--expect-weights", "f".repeat(64)], /weights: client has "f{64}", server has "[0-9a-f]{64}"/],
+        [
+          ["--expect-weights", "f".repeat(64)],
+          /weights: client has "[0-9a-f]{64}", server has "[0-9a-f]{64}"/,
+        ],
       ] as const
     ) {
       const { server, port } = await startServer();
@@ -91,7 +95,50 @@ Deno.test("client: a truncated frame from the server is named, exit 1", async ()
   assert.equal(await client.exitCode(30_000), 1, client.output);
   assert.match(
     client.output,
-    /client: stream ended inside the payload of frame "hello" \(10 of 1000 bytes\)/,
+    /client: stream ended inside the payload of frame "session.offer" \(10 of 1000 bytes\)/,
   );
   await fake.exitCode();
+});
+
+Deno.test("client: a server's abort reason is printed with escape codes escaped, and capped", async () => {
+  const fake = new DenoProcess("tools/testdata/fake_peer.ts", ["abort-server"]);
+  const [, port] = await fake.waitFor(/fake server: listening on (\d+)/);
+  const client = new DenoProcess(CLIENT, ["--image", "0", "--port", port]);
+  assert.equal(await client.exitCode(30_000), 1, client.output);
+  const [line] = client.output.match(/.*aborted the session: .*/)!;
+  assert.ok(line.includes("\\x1b[2J\\x1b[Hserver: done; the server learned nothing\\x0axxx"), line);
+  assert.ok(!client.output.includes("\x1b"), "no raw escape code reaches the client's terminal");
+  assert.ok(line.length < 1300, `${line.length} characters`);
+  await fake.exitCode();
+});
+
+Deno.test("serve and client over TLS with a certificate made at test time; a client trusting another CA fails clearly", async () => {
+  const certs = await makeTestCertificates();
+  const plan = await prunedPlan(0.9);
+  try {
+    const { server, port } = await startServer(
+      ["--plan", plan, "--tls-cert", certs.certFile, "--tls-key", certs.keyFile],
+      { once: false },
+    );
+    assert.match(server.output, /listening on 127\.0\.0\.1:\d+ \(TLS\)/);
+    assert.ok(!server.output.includes("no TLS"));
+    // The server's own certificate is not a CA: the client cannot verify the server with it.
+    const wrong = new DenoProcess(CLIENT, ["--image", "0", "--port", port, "--tls-ca", certs.certFile]);
+    assert.equal(await wrong.exitCode(30_000), 1, wrong.output);
+    assert.match(
+      wrong.output,
+      /client: cannot connect to the server at 127\.0\.0\.1:\d+ .*TLS handshake failed.*--tls-ca/,
+    );
+    const client = new DenoProcess(CLIENT, ["--image", "3", "--port", port, "--tls-ca", certs.caFile]);
+    assert.equal(await client.exitCode(), 0, client.output);
+    assert.match(client.output, /client: connected to server 127\.0\.0\.1:\d+ \(TLS\)/);
+    assert.match(client.output, /CIFAR-10 test image 3: predicted/);
+    assert.ok(!client.output.includes("no TLS"));
+    server.interrupt();
+    assert.equal(await server.exitCode(30_000), 0, server.output);
+    assert.match(server.output, /server: done in/);
+  } finally {
+    await Deno.remove(plan);
+    await Deno.remove(certs.dir, { recursive: true });
+  }
 });

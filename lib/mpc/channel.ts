@@ -11,6 +11,16 @@
 export type Phase = "offline" | "online";
 
 /**
+ * Largest payload of a message, per kind: `kinds[k]` for a listed kind k, `default` for the
+ * others. Derived from what the protocol can legitimately send, so a peer cannot make this
+ * side hold more.
+ */
+export interface PayloadLimits {
+  readonly default: number;
+  readonly kinds?: Readonly<Record<string, number>>;
+}
+
+/**
  * An ordered, reliable, typed message stream to the peer. `kind` names the message; receiving a
  * different kind than expected is a protocol error (the implementation throws, naming both).
  */
@@ -21,4 +31,9 @@ export interface Channel {
   recv(kind: string): Promise<Uint8Array>;
   /** Sets the phase that subsequent bytes are counted under. */
   setPhase(phase: Phase): void;
+  /**
+   * Applies payload limits from now on, if the channel enforces any (the transport's channels
+   * do; test doubles may not): a larger message fails before its payload is read.
+   */
+  limitPayloads?(limits: PayloadLimits): void;
 }

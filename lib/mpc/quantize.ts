@@ -35,7 +35,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { Fp } from "./field.ts";
 import { DEFAULT_FRAC_BITS } from "./fixed.ts";
 import { type Graph, inferShapes, type Op, type Shape } from "../nn/graph.ts";
@@ -265,7 +265,11 @@ export function quantizeNetwork(
   return { model: graph.name, fracBits: f, ops, scales };
 }
 
-/** SHA-256 (hex) of everything the server's answers depend on: f, weights, masks, coefficients. */
+/**
+ * SHA-256 (hex) of everything the server's answers depend on: f, weights, masks, coefficients.
+ * Anyone holding a candidate checkpoint can compute it, so it never leaves the server: clients
+ * see `weightsFingerprint`, inside a salted commitment (inference/public.ts).
+ */
 export function weightsHash(net: QuantizedNetwork): string {
   const hash = createHash("sha256");
   hash.update(JSON.stringify({ model: net.model, fracBits: net.fracBits, p: Fp.p }));
@@ -280,6 +284,15 @@ export function weightsHash(net: QuantizedNetwork): string {
     }
   }
   return hash.digest("hex");
+}
+
+/**
+ * HMAC-SHA256 (hex) of `weightsHash(net)` under `key`, a secret of the server: a client can
+ * compare it with a value the server's operator gave it (`--expect-weights`), but cannot
+ * compute it from a checkpoint it guesses the server runs.
+ */
+export function weightsFingerprint(net: QuantizedNetwork, key: Uint8Array): string {
+  return createHmac("sha256", key).update(weightsHash(net)).digest("hex");
 }
 
 /**

@@ -6,7 +6,7 @@
  * ```ts
  * const command = parseServeArgs(Deno.args);
  * if (command.help) { console.log(SERVE_USAGE); Deno.exit(0); }
- * // ... listen(command.port, command.host, { timeoutMs: command.timeoutMs }) ...
+ * // ... listen(command.port, command.host, channelOptions(command)) ...
  * console.log(formatBreakdown(channel.stats(), "server"));
  * ```
  *
@@ -16,12 +16,23 @@
 import { parseArgs } from "node:util";
 import { MODEL_NAMES, type ModelName } from "../nn/architectures.ts";
 import type { Phase } from "./channel.ts";
-import { DEFAULT_TIMEOUT_MS, type TrafficCounts, type TrafficStats } from "./transport.ts";
+import {
+  type ChannelOptions,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  type TrafficCounts,
+  type TrafficStats,
+} from "./transport.ts";
 
 /** The port the server listens on and the client connects to unless told otherwise. */
 export const DEFAULT_PORT = 7441;
 /** Host of both programs unless told otherwise: local only, so nothing is exposed by accident. */
 export const DEFAULT_HOST = "127.0.0.1";
+/**
+ * Default limit on session setup (offer, handshake, key exchange), from the connection to the
+ * first offline layer; it takes about a second on loopback.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 20 * 1000;
 /** Number of images in the CIFAR-10 test set, the range of `--image <index>`. */
 const CIFAR10_TEST_SIZE = 10_000;
 
@@ -34,20 +45,32 @@ export class UsageError extends Error {
   }
 }
 
-/** What the server needs to start. */
-export interface ServeArgs {
-  /** Address to listen on. */
+/** What both programs need to reach each other, and how long they wait for the peer. */
+export interface ConnectionArgs {
+  /** Address to listen on (server) or connect to (client). */
   host: string;
-  /** Port to listen on (0: any free port). */
+  /** Port to listen on (0: any free port) or connect to. */
   port: number;
-  /** Path of the model weights. */
+  /** Limit on any one send or receive, in ms. */
+  timeoutMs: number;
+  /** Limit on a pending send or receive with no byte moving, in ms. */
+  idleTimeoutMs: number;
+  /** Limit on session setup, in ms. */
+  handshakeTimeoutMs: number;
+}
+
+/** What the server needs to start. */
+export interface ServeArgs extends ConnectionArgs {
+  /** Directory of the model weights, or "random[:seed]". */
   weights: string;
   /** Path of the replacement plan (JSON); absent: the weights' own (training.json), else all-ReLU. */
   plan: string | undefined;
-  /** Architecture of the weights. */
-  model: ModelName;
-  /** Limit on any one send or receive, in ms. */
-  timeoutMs: number;
+  /** Architecture of the weights; absent: the one their training.json names. */
+  model: ModelName | undefined;
+  /** Serve one session, then exit with its outcome (else serve clients until stopped). */
+  once: boolean;
+  /** TLS certificate chain and private key files (PEM); absent: plain TCP. */
+  tls: { certFile: string; keyFile: string } | undefined;
 }
 
 /** Which image the client classifies. */
@@ -56,39 +79,51 @@ export type ImageSpec =
   | { kind: "path"; path: string };
 
 /** What the client needs to start. */
-export interface ClientArgs {
-  /** Server address. */
-  host: string;
-  /** Server port. */
-  port: number;
+export interface ClientArgs extends ConnectionArgs {
   /** The input image. */
   image: ImageSpec;
-  /** Limit on any one send or receive, in ms. */
-  timeoutMs: number;
+  /** CA certificate file (PEM) to check the server's TLS certificate with; absent: plain TCP. */
+  tlsCa: string | undefined;
 }
 
 /** A parsed command line: either a request for help, or the arguments. */
 export type Command<T> = { help: true } | ({ help: false } & T);
 
-const timeoutLine =
-  `  --timeout <seconds>  limit on any one message exchange (default ${DEFAULT_TIMEOUT_MS / 1000}); ` +
-  `raise it for large models on slow machines`;
+const timeoutLines = [
+  `  --timeout <seconds>  limit on sending or receiving one message, waiting included (default ${
+    DEFAULT_TIMEOUT_MS / 1000
+  });`,
+  "                       raise it for slow networks",
+  `  --idle-timeout <seconds>  limit on waiting with no byte from the peer (default ${
+    DEFAULT_IDLE_TIMEOUT_MS / 1000
+  });`,
+  "                       raise it for large models on slow machines",
+  `  --handshake-timeout <seconds>  limit on session setup: offer, handshake, key exchange (default ${
+    DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000
+  })`,
+];
 
 /** Help text of `deno task serve`. */
 export const SERVE_USAGE = [
-  "Usage: deno task serve --model <name> --weights <file> [--plan <file>] [--host <addr>] [--port <n>]",
+  "Usage: deno task serve --weights <dir> [--model <name>] [--plan <file>] [--host <addr>] [--port <n>]",
   "",
-  "Runs the server side of the two-party protocol: holds the model weights, waits for one",
-  "client (with no time limit: --timeout applies once it is connected), runs the offline",
-  "phase, then the online inference for the client's image.",
+  "Runs the server side of the two-party protocol: holds the model weights and serves clients",
+  "one after another until stopped (Ctrl-C), each with its offline phase, then the online",
+  "inference for the client's image. A client that fails or misbehaves ends its own session",
+  "only. Waiting for a client has no time limit; the timeouts apply once it is connected.",
   "",
-  `  --model <name>       architecture of the weights: ${MODEL_NAMES.join(", ")}`,
-  "  --weights <file>     model weights to serve",
+  "  --weights <dir>      directory of the model weights to serve (model.json, weights.bin)",
+  `  --model <name>       architecture of the weights: ${MODEL_NAMES.join(", ")};`,
+  "                       default: the one their training.json names",
   "  --plan <file>        replacement plan (JSON); default: the plan the weights were trained with",
   "                       (their training.json), else every activation is a ReLU",
   `  --host <addr>        address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 for other machines)`,
   `  --port <n>           port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)`,
-  timeoutLine,
+  "  --once               serve one client, then exit 0 if its session succeeded, else 1",
+  "  --tls-cert <file>    serve TLS with this certificate (PEM; with --tls-key); without it the",
+  "                       channel is unauthenticated and unencrypted",
+  "  --tls-key <file>     the certificate's private key (PEM)",
+  ...timeoutLines,
   "  --help               show this text",
 ].join("\n");
 
@@ -103,7 +138,9 @@ export const CLIENT_USAGE = [
   "                       image file; write ./123 for a file whose name is a number",
   `  --host <addr>        server address (default ${DEFAULT_HOST})`,
   `  --port <n>           server port (default ${DEFAULT_PORT})`,
-  timeoutLine,
+  "  --tls-ca <file>      speak TLS and check the server's certificate against this CA (PEM), or",
+  "                       the system's; without it the channel is unauthenticated and unencrypted",
+  ...timeoutLines,
   "  --help               show this text",
 ].join("\n");
 
@@ -134,15 +171,45 @@ function parsePort(text: string | undefined, allowZero: boolean, task: string): 
   return port;
 }
 
-function parseTimeout(text: string | undefined, task: string): number {
-  if (text === undefined) return DEFAULT_TIMEOUT_MS;
+function parseSeconds(
+  values: Record<string, unknown>,
+  name: string,
+  defaultMs: number,
+  task: string,
+): number {
+  const text = values[name] as string | undefined;
+  if (text === undefined) return defaultMs;
   const seconds = Number(text);
   if (!(seconds > 0) || !Number.isFinite(seconds)) {
     throw new UsageError(
-      `--timeout must be a positive number of seconds, got "${text}"; see deno task ${task} --help`,
+      `--${name} must be a positive number of seconds, got "${text}"; see deno task ${task} --help`,
     );
   }
   return seconds * 1000;
+}
+
+const CONNECTION_OPTIONS: OptionSpec = {
+  host: { type: "string" },
+  port: { type: "string" },
+  timeout: { type: "string" },
+  "idle-timeout": { type: "string" },
+  "handshake-timeout": { type: "string" },
+  help: { type: "boolean" },
+};
+
+function connectionArgs(values: Record<string, unknown>, task: "serve" | "client"): ConnectionArgs {
+  return {
+    host: (values.host as string | undefined) ?? DEFAULT_HOST,
+    port: parsePort(values.port as string | undefined, task === "serve", task),
+    timeoutMs: parseSeconds(values, "timeout", DEFAULT_TIMEOUT_MS, task),
+    idleTimeoutMs: parseSeconds(values, "idle-timeout", DEFAULT_IDLE_TIMEOUT_MS, task),
+    handshakeTimeoutMs: parseSeconds(values, "handshake-timeout", DEFAULT_HANDSHAKE_TIMEOUT_MS, task),
+  };
+}
+
+/** The channel settings of a command line's timeouts. */
+export function channelOptions(args: ConnectionArgs): ChannelOptions {
+  return { timeoutMs: args.timeoutMs, idleTimeoutMs: args.idleTimeoutMs };
 }
 
 function required(values: Record<string, unknown>, name: string, task: string): string {
@@ -181,30 +248,43 @@ export function splitOptions(
   return { values, rest };
 }
 
+/** Reads a PEM file named by `flag` (e.g. --tls-cert); a missing or unreadable file is a one-line error naming it. */
+export async function readPemFile(path: string, flag: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new Error(`cannot read ${flag} ${path}: ${(error as Error).message}`);
+  }
+}
+
 /** Parses the arguments of `deno task serve`; throws a UsageError for a bad command line. */
 export function parseServeArgs(argv: string[]): Command<ServeArgs> {
   const values = parseOptions(argv, {
-    host: { type: "string" },
-    port: { type: "string" },
+    ...CONNECTION_OPTIONS,
     weights: { type: "string" },
     plan: { type: "string" },
     model: { type: "string" },
-    timeout: { type: "string" },
-    help: { type: "boolean" },
+    once: { type: "boolean" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
   }, "serve");
   if (values.help) return { help: true };
-  const model = required(values, "model", "serve");
-  if (!(MODEL_NAMES as readonly string[]).includes(model)) {
+  const model = values.model as string | undefined;
+  if (model !== undefined && !(MODEL_NAMES as readonly string[]).includes(model)) {
     throw new UsageError(`--model must be one of ${MODEL_NAMES.join(", ")}, got "${model}"`);
+  }
+  const [certFile, keyFile] = [values["tls-cert"], values["tls-key"]] as (string | undefined)[];
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together: give both, or neither for plain TCP");
   }
   return {
     help: false,
-    host: (values.host as string | undefined) ?? DEFAULT_HOST,
-    port: parsePort(values.port as string | undefined, true, "serve"),
+    ...connectionArgs(values, "serve"),
     weights: required(values, "weights", "serve"),
     plan: values.plan as string | undefined,
-    model: model as ModelName,
-    timeoutMs: parseTimeout(values.timeout as string | undefined, "serve"),
+    model: model as ModelName | undefined,
+    once: values.once === true,
+    tls: certFile === undefined ? undefined : { certFile, keyFile: keyFile! },
   };
 }
 
@@ -224,19 +304,16 @@ export function parseImageSpec(text: string): ImageSpec {
 /** Parses the arguments of `deno task client`; throws a UsageError for a bad command line. */
 export function parseClientArgs(argv: string[]): Command<ClientArgs> {
   const values = parseOptions(argv, {
-    host: { type: "string" },
-    port: { type: "string" },
+    ...CONNECTION_OPTIONS,
     image: { type: "string" },
-    timeout: { type: "string" },
-    help: { type: "boolean" },
+    "tls-ca": { type: "string" },
   }, "client");
   if (values.help) return { help: true };
   return {
     help: false,
-    host: (values.host as string | undefined) ?? DEFAULT_HOST,
-    port: parsePort(values.port as string | undefined, false, "client"),
+    ...connectionArgs(values, "client"),
     image: parseImageSpec(required(values, "image", "client")),
-    timeoutMs: parseTimeout(values.timeout as string | undefined, "client"),
+    tlsCa: values["tls-ca"] as string | undefined,
   };
 }
 

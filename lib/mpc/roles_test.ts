@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   CLIENT_USAGE,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_HOST,
   DEFAULT_PORT,
   formatBreakdown,
@@ -14,7 +15,14 @@ import {
   UsageError,
 } from "./roles.ts";
 import { TrafficMeter } from "./transport/accounting.ts";
-import { DEFAULT_TIMEOUT_MS } from "./transport/framed_channel.ts";
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from "./transport/framed_channel.ts";
+
+/** The timeouts a command line gets when it names none. */
+const DEFAULT_TIMEOUTS = {
+  timeoutMs: DEFAULT_TIMEOUT_MS,
+  idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+  handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
+};
 
 function usageError(...fragments: string[]) {
   return (error: unknown) => {
@@ -34,7 +42,9 @@ Deno.test("parseServeArgs: flags, defaults and --help", () => {
       weights: "w.bin",
       plan: "p.json",
       model: "resnet32",
-      timeoutMs: DEFAULT_TIMEOUT_MS,
+      once: false,
+      tls: undefined,
+      ...DEFAULT_TIMEOUTS,
     },
   );
   const minimal = parseServeArgs([
@@ -46,22 +56,54 @@ Deno.test("parseServeArgs: flags, defaults and --help", () => {
     "0.0.0.0",
     "--timeout",
     "1.5",
+    "--idle-timeout",
+    "2",
+    "--handshake-timeout=0.5",
+    "--once",
+    "--tls-cert",
+    "c.pem",
+    "--tls-key",
+    "k.pem",
   ]);
   assert.ok(!minimal.help);
   assert.equal(minimal.plan, undefined);
   assert.equal(minimal.port, DEFAULT_PORT);
   assert.equal(minimal.host, "0.0.0.0");
-  assert.equal(minimal.timeoutMs, 1500);
-  assert.equal(parseServeArgs(["--port", "0", "--model", "cnn7", "--weights", "w"]).help, false);
+  assert.deepEqual([minimal.timeoutMs, minimal.idleTimeoutMs, minimal.handshakeTimeoutMs], [1500, 2000, 500]);
+  assert.equal(minimal.once, true);
+  assert.deepEqual(minimal.tls, { certFile: "c.pem", keyFile: "k.pem" });
+  // No --model: the weights' training.json names it.
+  const bare = parseServeArgs(["--port", "0", "--weights", "w"]);
+  assert.ok(!bare.help);
+  assert.equal(bare.model, undefined);
   assert.deepEqual(parseServeArgs(["--help"]), { help: true });
-  for (const flag of ["--model", "--weights", "--plan", "--host", "--port", "--timeout", "--help"]) {
+  for (
+    const flag of [
+      "--model",
+      "--weights",
+      "--plan",
+      "--host",
+      "--port",
+      "--once",
+      "--tls-cert",
+      "--tls-key",
+      "--timeout",
+      "--idle-timeout",
+      "--handshake-timeout",
+      "--help",
+    ]
+  ) {
     assert.ok(SERVE_USAGE.includes(flag), flag);
   }
+  assert.ok(SERVE_USAGE.includes("unauthenticated"), "the help says what plain TCP means");
 });
 
 Deno.test("parseServeArgs: clear errors for missing, unknown and invalid options", () => {
   assert.throws(() => parseServeArgs(["--model", "cnn7"]), usageError("--weights is required", "--help"));
-  assert.throws(() => parseServeArgs(["--weights", "w"]), usageError("--model is required"));
+  assert.throws(
+    () => parseServeArgs(["--weights", "w", "--tls-cert", "c.pem"]),
+    usageError("--tls-cert and --tls-key go together"),
+  );
   assert.throws(
     () => parseServeArgs(["--model", "resnet18", "--weights", "w"]),
     usageError("cnn7, vgg16, resnet32"),
@@ -81,6 +123,10 @@ Deno.test("parseServeArgs: clear errors for missing, unknown and invalid options
     () => parseServeArgs(["--model", "cnn7", "--weights", "w", "--timeout", "0"]),
     usageError("--timeout must be a positive number"),
   );
+  assert.throws(
+    () => parseServeArgs(["--weights", "w", "--idle-timeout", "soon"]),
+    usageError('--idle-timeout must be a positive number of seconds, got "soon"'),
+  );
 });
 
 Deno.test("parseClientArgs: image index or path, defaults, --help", () => {
@@ -89,8 +135,13 @@ Deno.test("parseClientArgs: image index or path, defaults, --help", () => {
     host: DEFAULT_HOST,
     port: DEFAULT_PORT,
     image: { kind: "test-index", index: 42 },
-    timeoutMs: DEFAULT_TIMEOUT_MS,
+    tlsCa: undefined,
+    ...DEFAULT_TIMEOUTS,
   });
+  assert.equal(
+    (parseClientArgs(["--image", "1", "--tls-ca", "ca.pem"]) as { tlsCa: string }).tlsCa,
+    "ca.pem",
+  );
   const withPath = parseClientArgs(["--image", "cat.png", "--host", "10.0.0.2", "--port", "9000"]);
   assert.ok(!withPath.help);
   assert.deepEqual(withPath.image, { kind: "path", path: "cat.png" });
@@ -99,8 +150,8 @@ Deno.test("parseClientArgs: image index or path, defaults, --help", () => {
   assert.throws(() => parseClientArgs([]), usageError("--image is required", "deno task client --help"));
   assert.throws(() => parseClientArgs(["--image", "1", "--port", "0"]), usageError("from 1 to 65535"));
   assert.throws(() => parseClientArgs(["--image", "1", "--weights", "w"]), usageError("--weights"));
-  for (const flag of ["--image", "--host", "--port", "--timeout", "--help"]) {
-    assert.ok(CLIENT_USAGE.includes(flag));
+  for (const flag of ["--image", "--host", "--port", "--tls-ca", "--timeout", "--idle-timeout", "--help"]) {
+    assert.ok(CLIENT_USAGE.includes(flag), flag);
   }
 });
 

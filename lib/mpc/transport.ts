@@ -6,6 +6,9 @@
  *   `section(label)`, `stats()`, `close()` and `abort(reason)`.
  * - `handshake()` exchanges hellos and fails clearly on a mismatched session.
  * - Every failure is a `TransportError` with a `code` and a message naming the fix.
+ * - Idle, per-message and deadline timeouts, and per-kind payload limits, keep a peer from
+ *   holding or flooding this side; `printable` and `abortReason` (transport/disclosure.ts)
+ *   keep peer text from the terminal raw and private errors from the peer.
  *
  * The frame layout is documented in transport/frame.ts.
  *
@@ -19,6 +22,14 @@ export {
   TrafficMeter,
   type TrafficStats,
 } from "./transport/accounting.ts";
+export type { PayloadLimits } from "./channel.ts";
+export {
+  abortReason,
+  MAX_LINE_CHARS,
+  MAX_PRINTED_CHARS,
+  printable,
+  PublicError,
+} from "./transport/disclosure.ts";
 export {
   type ByteStream,
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -31,6 +42,7 @@ export {
 } from "./transport/frame.ts";
 export {
   type ChannelOptions,
+  DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_TIMEOUT_MS,
   FramedChannel,
   type OperationOptions,
@@ -44,4 +56,10 @@ export {
   type SessionValue,
 } from "./transport/handshake.ts";
 export { memoryChannelPair, memoryStreamPair } from "./transport/memory.ts";
-export { type ChannelListener, connect, type ConnectOptions, listen } from "./transport/tcp.ts";
+export {
+  type ChannelListener,
+  connect,
+  type ConnectOptions,
+  listen,
+  type ListenOptions,
+} from "./transport/tcp.ts";

@@ -68,6 +68,11 @@ export class DenoProcess {
     return status.signal ? -1 : status.code;
   }
 
+  /** Sends SIGINT, as Ctrl-C in a terminal does. */
+  interrupt(): void {
+    this.#child.kill("SIGINT");
+  }
+
   /** Kills the process (SIGKILL: no chance to say goodbye, like a crash). */
   kill(): void {
     try {
@@ -88,8 +93,14 @@ export async function prunedPlan(alpha: number): Promise<string> {
   return path;
 }
 
-/** Starts a server on a free port with random weights; resolves once it listens. */
-export async function startServer(args: string[] = []): Promise<{ server: DenoProcess; port: string }> {
+/**
+ * Starts a server on a free port with random weights; resolves once it listens. It serves one
+ * session (--once) unless `once` is false.
+ */
+export async function startServer(
+  args: string[] = [],
+  { once = true } = {},
+): Promise<{ server: DenoProcess; port: string }> {
   const server = new DenoProcess("tools/serve.ts", [
     "--model",
     "cnn7",
@@ -97,6 +108,7 @@ export async function startServer(args: string[] = []): Promise<{ server: DenoPr
     "random:1",
     "--port",
     "0",
+    ...(once ? ["--once"] : []),
     ...args,
   ]);
   const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);

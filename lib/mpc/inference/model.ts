@@ -11,7 +11,12 @@ import { initBackend } from "../../nn/backend.ts";
 import { type ChannelStats, CIFAR10_STATS, normalize } from "../../data/augment.ts";
 import { loadCifar } from "../../data/cifar.ts";
 import { IMAGE_BYTES } from "../../data/dataset.ts";
-import { architecture, type ArchitectureOptions, type ModelName } from "../../nn/architectures.ts";
+import {
+  architecture,
+  type ArchitectureOptions,
+  MODEL_NAMES,
+  type ModelName,
+} from "../../nn/architectures.ts";
 import { type FoldedNetwork, foldNetwork } from "../../nn/fold.ts";
 import { loadModel } from "../../nn/io.ts";
 import { activationLayers, buildModel } from "../../nn/model.ts";
@@ -26,7 +31,8 @@ export const RANDOM_WEIGHTS = /^random(?::(\d+))?$/;
 
 /** Options of {@link prepareNetwork}. */
 export interface PrepareOptions {
-  readonly model: ModelName;
+  /** The architecture; default: the one the weights' training.json names. */
+  readonly model?: ModelName;
   /** A model directory (model.json + weights.bin), or "random[:seed]". */
   readonly weights: string;
   /** The plan; default the one the weights were trained with (training.json), else all-ReLU. */
@@ -96,7 +102,20 @@ export async function prepareNetwork(options: PrepareOptions): Promise<PreparedN
   const random = RANDOM_WEIGHTS.exec(options.weights);
   const record = random ? {} : await readTrainingRecord(options.weights);
   const trainedAs = record.recipe?.model;
-  if (trainedAs !== undefined && trainedAs !== options.model) {
+  const modelName = options.model ?? trainedAs;
+  if (!(MODEL_NAMES as readonly (string | undefined)[]).includes(modelName)) {
+    throw new Error(
+      modelName === undefined
+        ? `${options.weights} names no model (${
+          random ? "random weights" : "no training.json beside them"
+        }): ` +
+          `pass --model`
+        : `${options.weights}/training.json names the model "${modelName}", which is not one of ${
+          MODEL_NAMES.join(", ")
+        }: pass --model`,
+    );
+  }
+  if (trainedAs !== undefined && trainedAs !== modelName) {
     throw new Error(
       `the weights in ${options.weights} are a ${trainedAs} model (training.json), not ${options.model}: ` +
         `pass --model ${trainedAs}, or weights of a ${options.model}`,
@@ -106,7 +125,7 @@ export async function prepareNetwork(options: PrepareOptions): Promise<PreparedN
     batchNorm: record.recipe?.batchNorm ?? true,
     numClasses: record.recipe?.numClasses ?? 10,
   };
-  const graph = architecture(options.model, archOptions);
+  const graph = architecture(modelName as ModelName, archOptions);
   const normalizeStats = record.config?.normalize ?? CIFAR10_STATS;
   const plan = options.plan ?? record.recipe?.plan ?? allReluPlan(graph);
   validatePlan(graph, plan);

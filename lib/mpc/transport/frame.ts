@@ -13,10 +13,13 @@
  * ```
  *
  * A reader checks every header field, and the announced length against a limit, before it
- * allocates the payload buffer, so a corrupt or hostile header costs no memory.
+ * reads the payload, and grows the payload buffer only as bytes arrive, so a corrupt or hostile
+ * header costs no memory.
  *
  * @module
  */
+
+import { printable } from "./disclosure.ts";
 
 /** The four bytes every frame starts with ("SFN1"). */
 export const FRAME_MAGIC: Uint8Array = new TextEncoder().encode("SFN1");
@@ -130,21 +133,43 @@ function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
 }
 
+/** A decoded frame header: what follows it and how long it says the payload is. */
+export interface FrameHeader {
+  /** What the frame carries. */
+  type: FrameType;
+  /** The message kind (empty for control frames). */
+  kind: string;
+  /** The payload length the header announces (not yet checked against any limit). */
+  announced: bigint;
+  /** Bytes of the header on the wire. */
+  headerBytes: number;
+}
+
+/** First payload buffer; it doubles as bytes arrive, up to the announced length. */
+const INITIAL_PAYLOAD_BYTES = 64 * 1024;
+
 /**
  * Reads frames from a byte stream. Small reads go through a fixed buffer (one system call for
- * many small frames); a large payload is read straight into its own preallocated buffer, so a
- * frame of n bytes costs O(n) copying however it is split on the wire.
+ * many small frames). A payload buffer starts small and doubles as bytes arrive, never past
+ * the announced length: memory follows the bytes a peer actually sent, not what its header
+ * claims, and a frame of n bytes still costs O(n) copying however it is split on the wire.
  */
 export class FrameReader {
   #stream: ByteStream;
   #buffer: Uint8Array;
   #start = 0;
   #end = 0;
+  #largestAllocation = 0;
 
   /** Wraps `stream`; `bufferBytes` is the read buffer for headers and small frames. */
   constructor(stream: ByteStream, bufferBytes = 64 * 1024) {
     this.#stream = stream;
     this.#buffer = new Uint8Array(bufferBytes);
+  }
+
+  /** The largest payload buffer this reader has allocated, in bytes. */
+  get largestAllocation(): number {
+    return this.#largestAllocation;
   }
 
   /** Fills `into` completely unless the stream ends first; resolves to the bytes filled. */
@@ -175,11 +200,10 @@ export class FrameReader {
   }
 
   /**
-   * Reads the next frame. Resolves to null if the stream ends cleanly between frames; throws a
-   * TransportError for a malformed header, a payload over `maxPayloadBytes` (before allocating
-   * it) or a stream that ends inside a frame.
+   * Reads and checks the next frame header. Resolves to null if the stream ends cleanly
+   * between frames; throws a TransportError for a malformed or cut-off header.
    */
-  async readFrame(maxPayloadBytes: number): Promise<Frame | null> {
+  async readHeader(): Promise<FrameHeader | null> {
     const fixed = new Uint8Array(FIXED_HEADER_BYTES);
     const got = await this.readExact(fixed);
     if (got === 0) return null;
@@ -230,27 +254,71 @@ export class FrameReader {
       throw new TransportError(
         "bad-frame",
         `frame kind is not valid UTF-8: [${hex(rest.subarray(0, kindLength))}]`,
-        {
-          cause,
-        },
+        { cause },
       );
     }
     const announced = new DataView(rest.buffer).getBigUint64(kindLength);
+    return { type, kind, announced, headerBytes: FIXED_HEADER_BYTES + rest.length };
+  }
+
+  /**
+   * Reads the payload `header` announces: throws an "oversized" TransportError, before reading
+   * any of it, if it is over `maxPayloadBytes`, and a "truncated" one if the stream ends first.
+   */
+  async readPayload(header: FrameHeader, maxPayloadBytes: number): Promise<Uint8Array> {
+    const { announced } = header;
+    const what = header.type === FrameType.Message
+      ? `frame "${printable(header.kind)}"`
+      : header.type === FrameType.Abort
+      ? "abort frame"
+      : "close frame";
     if (announced > BigInt(maxPayloadBytes)) {
       throw new TransportError(
         "oversized",
-        `frame "${kind}" announces ${announced} payload bytes, over the limit of ${maxPayloadBytes} ` +
-          `(maxPayloadBytes): split the message, or raise the limit on both sides if it is genuine`,
+        `${what} announces ${announced} payload bytes, over the limit of ` +
+          `${maxPayloadBytes} for this message: the peer is not following the protocol, or the ` +
+          `limit (maxPayloadBytes, or the session's per-kind limits) is too small for it`,
       );
     }
-    const payload = new Uint8Array(Number(announced));
-    const gotPayload = await this.readExact(payload);
-    if (gotPayload < payload.length) {
-      throw new TransportError(
-        "truncated",
-        `stream ended inside the payload of frame "${kind}" (${gotPayload} of ${payload.length} bytes)`,
-      );
+    const length = Number(announced);
+    let payload = this.#allocate(Math.min(length, INITIAL_PAYLOAD_BYTES));
+    let filled = 0;
+    while (filled < length) {
+      if (filled === payload.length) {
+        const grown = this.#allocate(Math.min(length, 2 * payload.length));
+        grown.set(payload);
+        payload = grown;
+      }
+      const got = await this.readExact(payload.subarray(filled));
+      filled += got;
+      if (filled < payload.length) {
+        throw new TransportError(
+          "truncated",
+          `stream ended inside the payload of ${what} (${filled} of ${length} bytes)`,
+        );
+      }
     }
-    return { type, kind, payload, wireBytes: FIXED_HEADER_BYTES + rest.length + payload.length };
+    return payload;
   }
+
+  /**
+   * Reads the next frame: `readHeader`, then `readPayload` under `maxPayloadBytes`. Resolves to
+   * null if the stream ends cleanly between frames.
+   */
+  async readFrame(maxPayloadBytes: number): Promise<Frame | null> {
+    const header = await this.readHeader();
+    if (header === null) return null;
+    const payload = await this.readPayload(header, maxPayloadBytes);
+    return { type: header.type, kind: header.kind, payload, wireBytes: header.headerBytes + payload.length };
+  }
+
+  #allocate(bytes: number): Uint8Array {
+    this.#largestAllocation = Math.max(this.#largestAllocation, bytes);
+    return new Uint8Array(bytes);
+  }
+}
+
+/** Bytes on the wire of one message frame of kind `kind` with a payload of `payloadLength` bytes. */
+export function frameBytes(kind: string, payloadLength: number): number {
+  return FIXED_HEADER_BYTES + encodeKind(kind).length + LENGTH_BYTES + payloadLength;
 }

@@ -133,3 +133,19 @@ Deno.test("FrameReader rejects an oversized length before allocating it", async 
   const at = await readerOver(new Uint8Array([...rawHeader({ length: 1000n }), ...new Uint8Array(1000)]));
   assert.equal((await at.readFrame(1000))?.payload.length, 1000);
 });
+
+Deno.test("FrameReader grows a payload buffer as bytes arrive, never to the announced size up front", async () => {
+  // 1 GiB announced (within the limit), 100 KB sent, then the stream ends.
+  const reader = await readerOver(
+    new Uint8Array([...rawHeader({ kind: "tables", length: 1n << 30n }), ...new Uint8Array(100_000)]),
+  );
+  await assert.rejects(reader.readFrame(1 << 30), isTransportError("truncated", "100000 of 1073741824"));
+  assert.ok(reader.largestAllocation <= 256 << 10, `allocated ${reader.largestAllocation} bytes`);
+  // A complete frame still arrives whole, in one buffer of exactly its size.
+  const payload = pseudoRandomBytes(1_000_003, 5);
+  const whole = await readerOver(
+    new Uint8Array([...rawHeader({ length: BigInt(payload.length) }), ...payload]),
+  );
+  assert.deepEqual((await whole.readFrame(DEFAULT_MAX_PAYLOAD_BYTES))?.payload, payload);
+  assert.equal(whole.largestAllocation, payload.length);
+});

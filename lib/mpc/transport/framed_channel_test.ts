@@ -196,3 +196,145 @@ Deno.test("the receiver's size limit rejects a too-large frame", async () => {
   await client.close();
   await server.close();
 });
+
+Deno.test("a silent peer fails the receive after the idle timeout, and is told", async () => {
+  const { channel, raw } = channelWithRawPeer({ idleTimeoutMs: 60 });
+  const start = performance.now();
+  await assert.rejects(
+    channel.recv("hello"),
+    isTransportError("timeout", "no byte from server for 60 ms (idleTimeoutMs)", `while receiving "hello"`),
+  );
+  assert.ok(performance.now() - start < 2000);
+  const reply = new Uint8Array(4096);
+  const n = await raw.read(reply);
+  assert.equal(reply[5], FrameType.Abort);
+  assert.match(new TextDecoder().decode(reply.subarray(15, n!)), /no byte from server/);
+  await channel.close();
+  raw.close();
+});
+
+Deno.test("a frame left truncated on an open stream fails at the idle timeout", async () => {
+  const { channel, raw } = channelWithRawPeer({ idleTimeoutMs: 60 });
+  await writeAll(raw, encodeFrameHeader(FrameType.Message, encodeKind("tables"), 1000));
+  await writeAll(raw, new Uint8Array(10));
+  await assert.rejects(channel.recv("tables"), isTransportError("timeout", "no byte from server for 60 ms"));
+  await channel.close();
+  raw.close();
+});
+
+Deno.test("a peer trickling a byte at a time is held to the message timeout and the deadline", async () => {
+  for (const bound of ["message", "deadline"] as const) {
+    // Each byte resets the idle timer; the per-message bound or the deadline still ends it.
+    const { channel, raw } = channelWithRawPeer(
+      bound === "message" ? { idleTimeoutMs: 100, timeoutMs: 300 } : { idleTimeoutMs: 100 },
+    );
+    if (bound === "deadline") channel.setDeadline(300, "session setup");
+    const frame = new Uint8Array([
+      ...encodeFrameHeader(FrameType.Message, encodeKind("hello"), 200),
+      ...pattern(200, 1),
+    ]);
+    let stop = false;
+    const trickle = (async () => {
+      for (let i = 0; i < frame.length && !stop; i++) {
+        await writeAll(raw, frame.subarray(i, i + 1)).catch(() => stop = true);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const start = performance.now();
+    await assert.rejects(
+      channel.recv("hello"),
+      isTransportError(
+        "timeout",
+        bound === "message"
+          ? `no complete "hello" message from server within 300 ms`
+          : "session setup did not finish within 300 ms",
+      ),
+    );
+    const elapsed = performance.now() - start;
+    assert.ok(elapsed >= 280 && elapsed < 2000, `${bound}: failed after ${elapsed} ms`);
+    stop = true;
+    await trickle;
+    await channel.close();
+    raw.close();
+  }
+});
+
+Deno.test("a deadline cleared in time does nothing; one that passes fails every operation and tells the peer", async () => {
+  const [client, server] = memoryChannelPair();
+  client.setDeadline(50, "session setup");
+  client.clearDeadline();
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  await client.send("still-open", new Uint8Array(1));
+  await server.recv("still-open");
+  server.setDeadline(30, "the online phase");
+  const waiting = client.recv("never");
+  waiting.catch(() => {}); // checked below, after the deadline passes
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  await assert.rejects(
+    server.send("x", new Uint8Array(0)),
+    isTransportError("timeout", "the online phase did not finish within 30 ms"),
+  );
+  await assert.rejects(waiting, isTransportError("peer-abort", "the online phase did not finish"));
+  await client.close();
+  await server.close();
+});
+
+Deno.test("per-kind payload limits apply before a payload is read; an unexpected kind's payload is never read", async () => {
+  const [client, server] = memoryChannelPair();
+  server.limitPayloads({ default: 100, kinds: { tables: 1000 } });
+  await client.send("tables", new Uint8Array(1000));
+  assert.equal((await server.recv("tables")).length, 1000);
+  await client.send("small", new Uint8Array(101));
+  await assert.rejects(
+    server.recv("small"),
+    isTransportError("oversized", `frame "small" announces 101`, "limit of 100"),
+  );
+  await client.close();
+  await server.close();
+
+  const { channel, raw } = channelWithRawPeer();
+  await writeAll(raw, encodeFrameHeader(FrameType.Message, encodeKind("other"), 1 << 30));
+  await writeAll(raw, new Uint8Array(100_000));
+  await assert.rejects(
+    channel.recv("hello"),
+    isTransportError(
+      "unexpected-kind",
+      `expected message "hello"`,
+      `received "other" (announcing 1073741824 bytes`,
+    ),
+  );
+  assert.equal(channel.largestAllocation, 0);
+  await channel.close();
+  raw.close();
+});
+
+Deno.test("a peer's abort reason is printed with control characters escaped and its length capped", async () => {
+  const { channel, raw } = channelWithRawPeer();
+  const reason = "\x1b[2J\x1b[Hserver: done\r\n\u202efake" + "x".repeat(10_000);
+  const bytes = new TextEncoder().encode(reason);
+  await writeAll(
+    raw,
+    new Uint8Array([...encodeFrameHeader(FrameType.Abort, new Uint8Array(0), bytes.length), ...bytes]),
+  );
+  const error = await channel.recv("hello").then(() => undefined, (e) => e as Error);
+  assert.ok(error);
+  assert.ok(
+    error.message.includes("aborted the session: \\x1b[2J\\x1b[Hserver: done\\x0d\\x0a\\u{202e}fake"),
+    error.message,
+  );
+  assert.ok(!/[\p{Cc}\u202e]/u.test(error.message), "no raw control character survives");
+  assert.ok(error.message.length < 1200, `${error.message.length} characters`);
+  assert.match(error.message, /\[\d+ more characters\]$/);
+  await channel.close();
+  raw.close();
+
+  // An abort frame larger than any reason this build sends is refused before it is read.
+  const peer = channelWithRawPeer();
+  await writeAll(peer.raw, encodeFrameHeader(FrameType.Abort, new Uint8Array(0), 1 << 20));
+  await assert.rejects(
+    peer.channel.recv("hello"),
+    isTransportError("oversized", "abort frame announces 1048576", "limit of 16000"),
+  );
+  await peer.channel.close();
+  peer.raw.close();
+});

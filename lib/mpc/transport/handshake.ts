@@ -9,6 +9,7 @@
 
 import type { Channel } from "../channel.ts";
 import { TransportError } from "./frame.ts";
+import { printable } from "./disclosure.ts";
 
 /** Version of the protocol's message sequence (not the frame format); bump on incompatible changes. */
 export const PROTOCOL_VERSION = 1;
@@ -42,8 +43,13 @@ function parseHello(payload: Uint8Array): Hello | undefined {
   }
 }
 
+/** Longest session key and value printed, in characters: the peer's hello is its own text. */
+const MAX_SHOWN_CHARS = 80;
+/** Most differences listed in a mismatch message. */
+const MAX_SHOWN_DIFFERENCES = 12;
+
 function show(value: SessionValue | undefined): string {
-  return value === undefined ? "nothing" : JSON.stringify(value);
+  return value === undefined ? "nothing" : printable(JSON.stringify(value), MAX_SHOWN_CHARS);
 }
 
 /**
@@ -80,11 +86,15 @@ export async function handshake(
   const differences = keys
     .filter((key) => mine.session[key] !== theirs.session[key])
     .map((key) =>
-      `${key}: ${role} has ${show(mine.session[key])}, ${peerRole} has ${show(theirs.session[key])}`
+      `${printable(key, MAX_SHOWN_CHARS)}: ${role} has ${show(mine.session[key])}, ` +
+      `${peerRole} has ${show(theirs.session[key])}`
     );
   if (differences.length > 0) {
+    const more = differences.length - MAX_SHOWN_DIFFERENCES;
+    const listed = differences.slice(0, MAX_SHOWN_DIFFERENCES).join("; ") +
+      (more > 0 ? `; and ${more} more` : "");
     throw fail(
-      `the sessions differ (${differences.join("; ")}); run both sides with the same model, weights, plan ` +
+      `the sessions differ (${listed}); run both sides with the same model, weights, plan ` +
         `and fixed-point settings`,
     );
   }

@@ -77,3 +77,27 @@ Deno.test("handshake: a hello that is not one is rejected", async () => {
   await client.close();
   await server.close();
 });
+
+Deno.test("handshake: a hostile hello's keys and values are printed escaped, short, and at most 12 of them", async () => {
+  const [client, server] = memoryChannelPair();
+  const hostile: Record<string, string> = { model: "\x1b[2J\x1b[Hcnn7" + "x".repeat(5000) };
+  for (let i = 0; i < 30; i++) hostile[`zkey\u202e${i}`] = "v";
+  await server.send(
+    HELLO_KIND,
+    new TextEncoder().encode(
+      JSON.stringify({ role: "server", protocolVersion: PROTOCOL_VERSION, session: hostile }),
+    ),
+  );
+  const error = await handshake(client, "client", session).then(() => undefined, (e) => e as Error);
+  assert.ok(error);
+  isHandshakeError(
+    "the sessions differ",
+    'server has "\\u001b[2J\\u001b[Hcnn7xxx',
+    "more characters",
+    "and 22 more",
+  )(error);
+  assert.ok(!/[\p{Cc}\u202e]/u.test(error.message), "no raw control character survives");
+  assert.ok(error.message.length < 3000, `${error.message.length} characters`);
+  await client.close();
+  await server.close();
+});

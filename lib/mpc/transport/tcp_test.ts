@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { isTransportError, pattern } from "./testdata/assertions.ts";
 import { encodeFrameHeader, encodeKind, FrameType, writeAll } from "./frame.ts";
 import { connect, listen } from "./tcp.ts";
+import { makeTestCertificates } from "./testdata/tls.ts";
 
 // Every socket in these tests is on 127.0.0.1.
 const HOST = "127.0.0.1";
@@ -211,5 +212,90 @@ Deno.test("TCP: sending to a killed peer process fails as disconnected", async (
   await assert.rejects(async () => {
     for (let i = 0; i < 100; i++) await server.send("shares", new Uint8Array(1 << 20));
   }, isTransportError("disconnected", `sending "shares"`, "client 127.0.0.1:"));
+  await server.close();
+});
+
+Deno.test("TCP: a connection reset before accept is a connect error; the listener serves the next", async () => {
+  const listener = listen(0, HOST);
+  // Python's SO_LINGER 0 makes close() send a reset; Deno has no such switch.
+  const reset = `import socket, struct
+s = socket.create_connection(("${HOST}", ${listener.port}))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()`;
+  const out = await new Deno.Command("python3", { args: ["-c", reset] }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await assert.rejects(
+    listener.accept(),
+    isTransportError("connect", "failed before it was accepted", "still listening"),
+  );
+  const [client, server] = await Promise.all([connect(HOST, listener.port), listener.accept()]);
+  await client.send("hi", new Uint8Array([7]));
+  assert.deepEqual([...await server.recv("hi")], [7]);
+  listener.close();
+  await assert.rejects(listener.accept(), isTransportError("closed", "stopped listening"));
+  await client.close();
+  await server.close();
+});
+
+Deno.test("TCP: a frame over its kind's limit is refused at its header, nothing allocated", async () => {
+  const { raw, server } = await serverWithRawClient();
+  server.limitPayloads({ default: 16 << 10 });
+  await writeAll(raw, encodeFrameHeader(FrameType.Message, encodeKind("hello"), 1 << 30));
+  await writeAll(raw, new Uint8Array(1 << 20));
+  await assert.rejects(server.recv("hello"), isTransportError("oversized", "1073741824", "limit of 16384"));
+  assert.equal(server.largestAllocation, 0);
+  await server.close();
+  raw.close();
+});
+
+Deno.test("TCP over TLS: a certificate made at test time; a client without its CA fails clearly", async () => {
+  const certs = await makeTestCertificates();
+  try {
+    const tls = {
+      cert: await Deno.readTextFile(certs.certFile),
+      key: await Deno.readTextFile(certs.keyFile),
+    };
+    const listener = listen(0, HOST, { tls, idleTimeoutMs: 2_000 });
+    assert.ok(listener.tls);
+    const caCerts = [await Deno.readTextFile(certs.caFile)];
+    const [client, server] = await Promise.all([
+      connect(HOST, listener.port, { tls: { caCerts } }),
+      listener.accept(),
+    ]);
+    await client.send("ping", pattern(200_000, 1));
+    assert.deepEqual(await server.recv("ping"), pattern(200_000, 1));
+    await server.send("pong", pattern(10, 2));
+    assert.deepEqual(await client.recv("pong"), pattern(10, 2));
+    await client.close();
+    await server.close();
+
+    // Trusting another CA (here: the server's own certificate is not a CA): the handshake fails.
+    const accepting = listener.accept();
+    await assert.rejects(
+      connect(HOST, listener.port, { tls: { caCerts: [tls.cert] } }),
+      isTransportError("connect", "TLS handshake failed", "--tls-ca"),
+    );
+    const refused = await accepting;
+    await assert.rejects(refused.recv("hello"), isTransportError("disconnected"));
+    await refused.close();
+    listener.close();
+  } finally {
+    await Deno.remove(certs.dir, { recursive: true });
+  }
+});
+
+Deno.test("TCP: a send to a peer that stops reading fails at the idle timeout", async () => {
+  const listener = listen(0, HOST);
+  const [client, server] = await Promise.all([
+    connect(HOST, listener.port, { idleTimeoutMs: 200 }),
+    listener.accept(),
+  ]);
+  listener.close();
+  await assert.rejects(
+    client.send("gc-tables", new Uint8Array(64 << 20)),
+    isTransportError("timeout", "took no byte for 200 ms", "it is not reading", `sending "gc-tables"`),
+  );
+  await client.close();
   await server.close();
 });
