@@ -47,7 +47,8 @@ import {
   polyOnlineClient,
   polyOnlineServer,
 } from "../lib/mpc/poly/protocol.ts";
-import { Q } from "../lib/mpc/poly/ring.ts";
+import { RING } from "../lib/mpc/poly/ring.ts";
+import { IknpReceiver, IknpSender } from "../lib/mpc/ot/iknp.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -170,26 +171,31 @@ async function benchPoly(degree: PolyDegree, n: number) {
   const { server: s, client: c } = share(encodeFixed(ys, 16), prg);
   const mask = Fp.random(n, prg);
   const coeffs = Array.from({ length: degree + 1 }, (_, k) => new Float64Array(n).fill(0.5 / (k + 1)));
-  const [hp, hq] = await Promise.all([heContext(Fp.p), heContext(Q)]);
-  const keys = { p: heKeys(hp), q: heKeys(hq) };
-  const he = { p: answerKey(hp, keys.p.publicKey), q: answerKey(hq, keys.q.publicKey) };
+  const [hp, hq, hq2] = await Promise.all(RING.map((F) => heContext(F.p)));
+  const keys = { p: heKeys(hp), q: heKeys(hq), q2: heKeys(hq2) };
+  const he = {
+    p: answerKey(hp, keys.p.publicKey),
+    q: answerKey(hq, keys.q.publicKey),
+    q2: answerKey(hq2, keys.q2.publicKey),
+  };
   let states: [Awaited<ReturnType<typeof polyOfflineClient>>, Awaited<ReturnType<typeof polyOfflineServer>>];
   let offlineBytes = 0;
+  // One OT session (base OTs once, as in inference) for all repetitions; bytes counted per run.
+  const [och, osh] = memoryChannelPair();
+  const [clientOt, serverOt] = await Promise.all([IknpSender.setup(och, prg), IknpReceiver.setup(osh, prg)]);
   const offlineMs = await minTime(reps, async () => {
-    const [cch, sch] = memoryChannelPair();
+    const before = och.stats().total;
     states = await Promise.all([
-      polyOfflineClient(cch, keys, layout, c, mask, prg),
-      polyOfflineServer(sch, he, layout, coeffs, prg),
+      polyOfflineClient(och, keys, clientOt, layout, c, mask, prg),
+      polyOfflineServer(osh, he, serverOt, layout, coeffs, prg),
     ]);
-    const t = cch.stats().total;
-    offlineBytes = t.bytesSent + t.bytesReceived;
-    cch.close();
-    sch.close();
+    const t = och.stats().total;
+    offlineBytes = t.bytesSent + t.bytesReceived - before.bytesSent - before.bytesReceived;
   });
-  disposeKeys(keys.p);
-  disposeKeys(keys.q);
-  disposeAnswerKey(he.p);
-  disposeAnswerKey(he.q);
+  och.close();
+  osh.close();
+  Object.values(keys).forEach(disposeKeys);
+  Object.values(he).forEach(disposeAnswerKey);
   const [cs, ss] = states!;
   // Record one online exchange, then time each party alone on replayed messages.
   const [cch, sch] = memoryChannelPair();

@@ -26,8 +26,7 @@
  * coefficients fitted to 64 training images.
  *
  * Agreement: for `--accuracy` test images the fixed-point reference (which the secure protocol
- * equals bit for bit with ReLU, and up to polynomial truncation units otherwise, except where a
- * polynomial neuron's input shares fail to lift; see the tests)
+ * equals bit for bit with ReLU, and up to polynomial truncation units otherwise; see the tests)
  * is compared with float inference; `--secure-images` of them also run the real protocol
  * in-process and are compared with the reference. Timings are wall-clock on a shared machine:
  * medians over repeats.
@@ -58,7 +57,8 @@ import { Prg } from "../lib/mpc/prg.ts";
 import { share } from "../lib/mpc/sharing.ts";
 import { receiveAnswerKeys, sendPublicKeys } from "../lib/mpc/he/answer.ts";
 import { heContext, heKeys } from "../lib/mpc/he/seal.ts";
-import { Q } from "../lib/mpc/poly/ring.ts";
+import { RING } from "../lib/mpc/poly/ring.ts";
+import { IknpReceiver, IknpSender } from "../lib/mpc/ot/iknp.ts";
 import type { PolyDegree } from "../lib/mpc/poly/layout.ts";
 import {
   polyOfflineClient,
@@ -288,24 +288,26 @@ function polyInputs(degree: PolyDegree) {
  */
 async function polyParty(role: "server" | "client", ch: FramedChannel, degree: PolyDegree, runs: number) {
   const { layout, server, client, coefficients, prg } = polyInputs(degree);
-  const contexts = [await heContext(Fp.p), await heContext(Q)];
+  const contexts = await Promise.all(RING.map((F) => heContext(F.p)));
   if (role === "server") {
-    const [p, q] = await receiveAnswerKeys(ch, contexts);
-    const he = { p, q };
+    const [p, q, q2] = await receiveAnswerKeys(ch, contexts);
+    const he = { p, q, q2 };
+    const ot = await IknpReceiver.setup(ch, prg);
     return await timedPolyRuns(
       ch,
       role,
-      () => polyOfflineServer(ch, he, layout, coefficients, prg),
+      () => polyOfflineServer(ch, he, ot, layout, coefficients, prg),
       (state) => polyOnlineServer(ch, state, server),
       runs,
     );
   }
-  const keys = { p: heKeys(contexts[0]), q: heKeys(contexts[1]) };
-  await sendPublicKeys(ch, [keys.p, keys.q]);
+  const [p, q, q2] = contexts.map(heKeys);
+  await sendPublicKeys(ch, [p, q, q2]);
+  const ot = await IknpSender.setup(ch, prg);
   return await timedPolyRuns(
     ch,
     role,
-    () => polyOfflineClient(ch, keys, layout, client, Fp.random(client.length, prg), prg),
+    () => polyOfflineClient(ch, { p, q, q2 }, ot, layout, client, Fp.random(client.length, prg), prg),
     (state) => polyOnlineClient(ch, state),
     runs,
   );
@@ -402,7 +404,7 @@ async function agreement(setup: Setup, plan: PlanName, images: number, secureIma
   let secureSameAsReference = 0, secureSameClassAsFloat = 0, secureBitExact = 0, secureMaxError = 0;
   // Images where the secure class differs from the reference's or the float's, with the largest
   // logit difference from the reference (polynomial truncation noise stays within a few tenths on
-  // the trained CNN-7; a failed lift of a polynomial neuron's shares usually shows as far more).
+  // the trained CNN-7).
   const disagreements: Record<string, number>[] = [];
   if (secureImages > 0) {
     const [clientChannel, serverChannel] = memoryChannelPair();

@@ -63,7 +63,7 @@ Deno.test("bench:protocol --agreement-only: one plan on request, written with pr
     // Random weights, but the secure protocol still equals its fixed-point reference exactly.
     assert.equal(a.secure_bit_exact, 1);
     assert.equal(a.secure_max_logit_diff_vs_reference, 0);
-    assert.equal(a.expected_lift_failures_per_image, 0, "no polynomial neurons, nothing to lift");
+    assert.equal(a.max_poly_activation, 0, "no polynomial neurons");
     assert.ok(file.commit && file.machine, "provenance recorded");
     assert.equal(file.meta.dataset, "cifar10");
 

@@ -44,8 +44,13 @@ const AFFINE_QUERY_KIND = "he.affine.query";
 /** Message kind of the server's masked affine maps. */
 const AFFINE_ANSWER_KIND = "he.affine.answer";
 
+/** Ciphertext chunks of a batch of `n` elements at ring dimension `degree` (one slot is the dummy). */
+export function affineChunks(degree: number, n: number): number {
+  return Math.ceil(n / (degree - 1));
+}
+
 function chunkCount(he: HeContext, n: number): number {
-  return Math.ceil(n / (he.degree - 1));
+  return affineChunks(he.degree, n);
 }
 
 /** Slots of chunk `k` of `v` plus the dummy slot value. */

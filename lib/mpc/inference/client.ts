@@ -45,6 +45,7 @@ import {
   type InferenceChannel,
   INPUT_KIND,
   OUTPUT_KIND,
+  polyLayout,
   poolLayer,
   type ProgressHooks,
   SETUP_SECTION,
@@ -55,7 +56,8 @@ import {
   polyOfflineClient,
   polyOnlineClient,
 } from "../poly/protocol.ts";
-import { Q } from "../poly/ring.ts";
+import { RING } from "../poly/ring.ts";
+import { IknpSender } from "../ot/iknp.ts";
 import type { LinearOp } from "../he/layer.ts";
 import { argmax } from "../../report/stats.ts";
 
@@ -63,8 +65,12 @@ import { argmax } from "../../report/stats.ts";
 export interface ClientOptions {
   /** What the client insists on (model, plan hash, weights hash, fixed-point bits). */
   readonly pins?: SessionPins;
-  /** Seed of all the client's randomness; default fresh from the OS. Tests only. */
-  readonly seed?: Uint8Array;
+  /**
+   * Tests only, never in a deployment: a fixed seed of all the client's randomness
+   * (default: fresh from the OS per session). Reused across sessions it repeats
+   * its masks and OT randomness, which breaks the protocol's privacy; no command line or tool sets it.
+   */
+  readonly insecureTestSeed?: Uint8Array;
 }
 
 /** The result of one inference. */
@@ -97,6 +103,8 @@ export class InferenceClient {
   #ch: InferenceChannel;
   #prg: Prg;
   #keys: PolyClientKeys;
+  /** OT extension for the polynomial protocol's lift (the client is its sender). */
+  #polyOt: IknpSender;
   #evaluator: ReluEvaluator;
   #scales: Map<string, TensorScale>;
   #shapes: Map<string, Shape>;
@@ -108,12 +116,14 @@ export class InferenceClient {
     offer: SessionOffer,
     prg: Prg,
     keys: PolyClientKeys,
+    polyOt: IknpSender,
     evaluator: ReluEvaluator,
   ) {
     this.#ch = ch;
     this.offer = offer;
     this.#prg = prg;
     this.#keys = keys;
+    this.#polyOt = polyOt;
     this.#evaluator = evaluator;
     this.#scales = tensorScales(offer.network.graph, offer.network.fracBits);
     this.#shapes = inferShapes(offer.network.graph);
@@ -123,21 +133,22 @@ export class InferenceClient {
   static async open(ch: InferenceChannel, options: ClientOptions = {}): Promise<InferenceClient> {
     ch.setPhase("offline");
     ch.section(SETUP_SECTION);
-    const seed = options.seed ?? randomSeed();
+    const seed = options.insecureTestSeed ?? randomSeed();
     const offer = await acceptSession(ch, options.pins);
     const evaluator = await ReluEvaluator.setup(ch, { seed: deriveSeed(seed, DERIVE.gc) });
-    // Fresh keys per session, for the field p (linear layers, polynomials) and q (polynomials);
+    const polyOt = await IknpSender.setup(ch, new Prg(deriveSeed(seed, DERIVE.polyOt)));
+    // Fresh keys per session, for the field p (linear layers, polynomials) and q, q2 (polynomials);
     // made last so that a failed setup before them leaves no keys to free. The public keys let
     // the server re-randomise its HE answers.
-    const keys = { p: heKeys(await heContext()), q: heKeys(await heContext(Q)) };
+    const [p, q, q2] = await Promise.all(RING.map(async (F) => heKeys(await heContext(F.p))));
+    const keys = { p, q, q2 };
     try {
-      await sendPublicKeys(ch, [keys.p, keys.q]);
+      await sendPublicKeys(ch, [p, q, q2]);
     } catch (e) {
-      disposeKeys(keys.p);
-      disposeKeys(keys.q);
+      [p, q, q2].forEach(disposeKeys);
       throw e;
     }
-    return new InferenceClient(ch, offer, new Prg(deriveSeed(seed, DERIVE.masks)), keys, evaluator);
+    return new InferenceClient(ch, offer, new Prg(deriveSeed(seed, DERIVE.masks)), keys, polyOt, evaluator);
   }
 
   /** The public network the server offered. */
@@ -175,6 +186,7 @@ export class InferenceClient {
     this.#closed = true;
     disposeKeys(this.#keys.p);
     disposeKeys(this.#keys.q);
+    disposeKeys(this.#keys.q2);
   }
 
   /** The online phase for `image`, using the oldest prepared offline phase. */
@@ -240,12 +252,12 @@ export class InferenceClient {
           );
           const batches: PolyClientState[] = [];
           for (const [degree, indices] of layout.poly) {
-            const polyLayout = { degree, inFracBits: 2 * f, outFracBits: f };
             batches.push(
               await polyOfflineClient(
                 ch,
                 this.#keys,
-                polyLayout,
+                this.#polyOt,
+                polyLayout(degree, f),
                 gather(r!, indices),
                 gather(share, indices),
                 this.#prg,

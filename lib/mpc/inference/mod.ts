@@ -39,6 +39,11 @@ export {
   siteLayout,
 } from "./public.ts";
 export {
+  DEFAULT_ACTIVATION_BOUND,
+  type InferenceStatisticalDistance,
+  inferenceStatisticalDistance,
+} from "./security.ts";
+export {
   type InferenceChannel,
   INPUT_KIND,
   OUTPUT_KIND,

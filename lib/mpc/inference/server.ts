@@ -42,6 +42,7 @@ import {
   type InferenceChannel,
   INPUT_KIND,
   OUTPUT_KIND,
+  polyLayout,
   poolLayer,
   type ProgressHooks,
   SETUP_SECTION,
@@ -54,14 +55,19 @@ import {
   type PolyServerState,
 } from "../poly/protocol.ts";
 import { polyReference } from "../poly/layout.ts";
-import { Q } from "../poly/ring.ts";
+import { RING } from "../poly/ring.ts";
+import { IknpReceiver } from "../ot/iknp.ts";
 
 export type { ServedNetwork };
 
 /** Options of {@link InferenceServer.open}. */
 export interface ServerOptions {
-  /** Seed of all the server's randomness; default fresh from the OS. Tests only. */
-  readonly seed?: Uint8Array;
+  /**
+   * Tests only, never in a deployment: a fixed seed of all the server's randomness
+   * (default: fresh from the OS per session). Reused across sessions it repeats
+   * the garbling offset, labels and masks, which breaks the protocol's privacy; no command line or tool sets it.
+   */
+  readonly insecureTestSeed?: Uint8Array;
 }
 
 /** Offline state of one op, kept for its online step. */
@@ -82,8 +88,10 @@ export class InferenceServer {
   #ch: InferenceChannel;
   #served: ServedNetwork;
   #prg: Prg;
-  /** The client's public keys for p (linear layers, polynomials) and q (polynomials). */
+  /** The client's public keys for p (linear layers, polynomials) and q, q2 (polynomials). */
   #he: PolyServerHe;
+  /** OT extension for the polynomial protocol's lift (the server is its receiver). */
+  #polyOt: IknpReceiver;
   #garbler: ReluGarbler;
   #prepared: Map<string, OfflineState>[] = [];
   #closed = false;
@@ -94,6 +102,7 @@ export class InferenceServer {
     offer: SessionOffer,
     prg: Prg,
     polyHe: PolyServerHe,
+    polyOt: IknpReceiver,
     garbler: ReluGarbler,
   ) {
     this.#ch = ch;
@@ -101,6 +110,7 @@ export class InferenceServer {
     this.offer = offer;
     this.#prg = prg;
     this.#he = polyHe;
+    this.#polyOt = polyOt;
     this.#garbler = garbler;
   }
 
@@ -112,12 +122,13 @@ export class InferenceServer {
   ): Promise<InferenceServer> {
     ch.setPhase("offline");
     ch.section(SETUP_SECTION);
-    const seed = options.seed ?? randomSeed();
+    const seed = options.insecureTestSeed ?? randomSeed();
     const offer = await offerSession(ch, served);
     const garbler = await ReluGarbler.setup(ch, { seed: deriveSeed(seed, DERIVE.gc) });
-    const [p, q] = await receiveAnswerKeys(ch, [await heContext(), await heContext(Q)]);
-    const polyHe = { p, q };
-    return new InferenceServer(ch, served, offer, new Prg(deriveSeed(seed, DERIVE.masks)), polyHe, garbler);
+    const polyOt = await IknpReceiver.setup(ch, new Prg(deriveSeed(seed, DERIVE.polyOt)));
+    const [p, q, q2] = await receiveAnswerKeys(ch, await Promise.all(RING.map((F) => heContext(F.p))));
+    const prg = new Prg(deriveSeed(seed, DERIVE.masks));
+    return new InferenceServer(ch, served, offer, prg, { p, q, q2 }, polyOt, garbler);
   }
 
   /**
@@ -148,6 +159,7 @@ export class InferenceServer {
     this.#closed = true;
     disposeAnswerKey(this.#he.p);
     disposeAnswerKey(this.#he.q);
+    disposeAnswerKey(this.#he.q2);
   }
 
   /** The online phase of one inference, using the oldest prepared offline phase (see `serve`). */
@@ -181,10 +193,16 @@ export class InferenceServer {
             { length: degree + 1 },
             (_, k) => Float64Array.from(indices, (i) => act.coefficients[i % layout.channels][k]),
           );
-          const polyLayout = { degree, inFracBits: 2 * f, outFracBits: f };
           poly.push({
             indices,
-            state: await polyOfflineServer(ch, this.#he, polyLayout, coefficients, this.#prg),
+            state: await polyOfflineServer(
+              ch,
+              this.#he,
+              this.#polyOt,
+              polyLayout(degree, f),
+              coefficients,
+              this.#prg,
+            ),
           });
         }
         state.set(op.id, { kind: "activation", layout, relu, poly });
@@ -258,8 +276,7 @@ export class InferenceServer {
     if (layout.constant.length > 0) {
       const c0 = Float64Array.from(layout.constant, (i) => act.coefficients[i % layout.channels][0]);
       const f = this.#served.net.fracBits;
-      const layoutZero = { degree: 0, inFracBits: 2 * f, outFracBits: f } as const;
-      scatter(out, layout.constant, polyReference(layoutZero, [c0], new Float64Array(c0.length)));
+      scatter(out, layout.constant, polyReference(polyLayout(0, f), [c0], new Float64Array(c0.length)));
     }
     return out;
   }

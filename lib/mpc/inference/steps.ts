@@ -10,6 +10,7 @@ import type { Channel, Phase } from "../channel.ts";
 import { Fp } from "../field.ts";
 import type { LinearLayer, LinearOp } from "../he/layer.ts";
 import type { TensorScale } from "../quantize.ts";
+import type { PolyDegree, PolyLayout } from "../poly/layout.ts";
 import { type Graph, inferShapes, type Op } from "../../nn/graph.ts";
 
 /**
@@ -32,7 +33,12 @@ export const OUTPUT_KIND = "inference.output";
 export const SETUP_SECTION = "setup";
 
 /** Labels of the independent random streams derived from one party's seed. */
-export const DERIVE = { masks: "masks", gc: "gc" } as const;
+export const DERIVE = { masks: "masks", gc: "gc", polyOt: "poly-ot" } as const;
+
+/** The fixed-point layout of a site's degree-`degree` polynomial neurons: 2f bits in, f out. */
+export function polyLayout(degree: PolyDegree, fracBits: number): PolyLayout {
+  return { degree, inFracBits: 2 * fracBits, outFracBits: fracBits };
+}
 
 /** A 16-byte seed for stream `label`, derived from `seed` (so streams never overlap). */
 export function deriveSeed(seed: Uint8Array, label: string): Uint8Array {

@@ -12,9 +12,9 @@ import { Fp } from "../field.ts";
 import { encodeFixed } from "../fixed.ts";
 import { type FramedChannel, memoryChannelPair } from "../transport.ts";
 import { quantizeNetwork } from "../quantize.ts";
-import { DELTA_KIND, MASKED_KIND } from "../poly/protocol.ts";
+import { CORRECTION_KIND, MASKED_KIND } from "../poly/protocol.ts";
 import { RELU_KINDS } from "../gc/protocol.ts";
-import { Fq } from "../poly/ring.ts";
+import { RESIDUE_BYTES, RING } from "../poly/ring.ts";
 import type { Graph } from "../../nn/graph.ts";
 import type { FoldedNetwork } from "../../nn/fold.ts";
 import { InferenceClient } from "./client.ts";
@@ -107,12 +107,16 @@ async function serverView(
   const recording = new RecordingChannel(serverChannel);
   await Promise.all([
     (async () => {
-      const server = await InferenceServer.open(recording, served, { seed: new Uint8Array(16).fill(seed) });
+      const server = await InferenceServer.open(recording, served, {
+        insecureTestSeed: new Uint8Array(16).fill(seed),
+      });
       for (let i = 0; i < runs; i++) await server.serve();
       server.close();
     })(),
     (async () => {
-      const client = await InferenceClient.open(clientChannel, { seed: new Uint8Array(16).fill(seed + 1) });
+      const client = await InferenceClient.open(clientChannel, {
+        insecureTestSeed: new Uint8Array(16).fill(seed + 1),
+      });
       for (let i = 0; i < runs; i++) await client.infer(image);
       client.close();
     })(),
@@ -151,20 +155,19 @@ function chiSquaredUniform(counts: number[]): number {
 /** 7 degrees of freedom, p = 1e-4. */
 const CRITICAL = 29.88;
 
-/** Field values of a view's messages of `kind`: all residues mod p, and mod q where present. */
-function fieldValues(view: Map<string, Uint8Array[]>, kind: string): { p: number[]; q: number[] } {
-  const p: number[] = [], q: number[] = [];
+/** Field values of a view's messages of `kind`, by prime: all residues mod p, q, q2 where present. */
+function fieldValues(view: Map<string, Uint8Array[]>, kind: string): number[][] {
+  const byPrime: number[][] = RING.map(() => []);
   for (const payload of view.get(kind) ?? []) {
     if (kind === INPUT_KIND) {
-      p.push(...Fp.fromBytes(payload));
+      byPrime[0].push(...Fp.fromBytes(payload));
       continue;
     }
-    // Residue vectors: n elements mod p, then n mod q.
-    const n = payload.length / (Fp.bytesPerElement + Fq.bytesPerElement);
-    p.push(...Fp.fromBytes(payload.subarray(0, n * Fp.bytesPerElement)));
-    q.push(...Fq.fromBytes(payload.subarray(n * Fp.bytesPerElement)));
+    // Residue vectors: n elements mod p, then n mod q, then n mod q2.
+    const n = payload.length / RESIDUE_BYTES, width = n * Fp.bytesPerElement;
+    RING.forEach((F, i) => byPrime[i].push(...F.fromBytes(payload.subarray(i * width, (i + 1) * width))));
   }
-  return { p, q };
+  return byPrime;
 }
 
 function colourBits(view: Map<string, Uint8Array[]>): number[] {
@@ -182,12 +185,13 @@ Deno.test("the server's view is uniform and the same for two different inputs (c
   const busy = Float32Array.from({ length: 128 }, () => rng.symmetric(2.5));
   const [viewA, viewB] = [await serverView(dark, runs, 20), await serverView(busy, runs, 40)];
 
-  for (const kind of [INPUT_KIND, DELTA_KIND, MASKED_KIND]) {
+  for (const kind of [INPUT_KIND, CORRECTION_KIND, MASKED_KIND]) {
     const [a, b] = [fieldValues(viewA, kind), fieldValues(viewB, kind)];
-    assert.ok(a.p.length >= runs * 64, `${kind}: ${a.p.length} values`);
-    for (const [part, modulus] of [["p", Fp.p], ["q", Fq.p]] as const) {
-      if (a[part].length === 0) continue;
-      const [ha, hb] = [histogram(a[part], modulus), histogram(b[part], modulus)];
+    assert.ok(a[0].length >= runs * 64, `${kind}: ${a[0].length} values`);
+    for (const [i, { p: modulus }] of RING.entries()) {
+      const part = `prime ${i}`;
+      if (a[i].length === 0) continue;
+      const [ha, hb] = [histogram(a[i], modulus), histogram(b[i], modulus)];
       const two = chiSquaredTwoSample(ha, hb);
       assert.ok(two < CRITICAL, `${kind} mod ${part}: inputs distinguishable, chi-squared ${two.toFixed(1)}`);
       for (const h of [ha, hb]) {

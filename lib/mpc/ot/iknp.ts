@@ -15,6 +15,8 @@
  *   s: its other label t_j ⊕ Δ is hidden by the base OTs.
  * - Chosen-message OT (`send` / `receive`): the sender masks m0_j with H(j, q_j) and m1_j with
  *   H(j, q_j ⊕ Δ), H the fixed-key TCCR hash (prg.ts), as IKNP prescribes; 48 bytes per OT.
+ * - Random OT (`randomPads`): those hashes themselves, several blocks per OT under distinct
+ *   tweaks, as pads (e.g. for ring elements, poly/ring.ts); 16 bytes per OT.
  *
  * Both parties must make the same sequence of calls on one session.
  *
@@ -102,19 +104,43 @@ export class IknpSender {
       throw new RangeError("IKNP send: m0 and m1 must be equal-length arrays of 4-word messages");
     }
     const m = m0.length / 4;
-    const q = await this.correlated(m);
-    const pads = new Int32Array(8 * m);
-    pads.set(q, 0);
-    for (let j = 0; j < 4 * m; j += 4) {
-      for (let w = 0; w < 4; w++) pads[4 * m + j + w] = q[j + w] ^ this.delta[w];
-    }
-    this.#hash.hashInPlace(pads, m, 2, this.#tweak);
+    const pads = this.#hashPair(await this.correlated(m), this.#tweak);
     this.#tweak += m;
     for (let j = 0; j < 4 * m; j++) {
       pads[j] ^= m0[j];
       pads[4 * m + j] ^= m1[j];
     }
     await this.#ch.send(IKNP_KINDS.y, int32Bytes(pads));
+  }
+
+  /**
+   * Random OT with wide pads: `m` pairs of pads of `blocks` 16-byte blocks each, H(t, q_j) and
+   * H(t, q_j ⊕ Δ) under a fresh tweak t per block; the receiver's `randomPads` gets the pad of
+   * its choice bit and nothing about the other. No message beyond the extension's "ot.iknp.u".
+   * Returns [pads0, pads1], block c of OT j at words `4 (c m + j)`.
+   */
+  async randomPads(m: number, blocks: number): Promise<[Int32Array, Int32Array]> {
+    const q = await this.correlated(m);
+    const pads0 = new Int32Array(4 * blocks * m), pads1 = new Int32Array(4 * blocks * m);
+    for (let c = 0; c < blocks; c++) {
+      const pair = this.#hashPair(q, this.#tweak + c * m);
+      pads0.set(pair.subarray(0, 4 * m), 4 * c * m);
+      pads1.set(pair.subarray(4 * m), 4 * c * m);
+    }
+    this.#tweak += blocks * m;
+    return [pads0, pads1];
+  }
+
+  /** [H(tweak + j, q_j) for all j, then H(tweak + j, q_j ⊕ Δ)]: the two pads of every OT. */
+  #hashPair(q: Int32Array, tweak: number): Int32Array {
+    const m = q.length / 4;
+    const pads = new Int32Array(8 * m);
+    pads.set(q, 0);
+    for (let j = 0; j < 4 * m; j += 4) {
+      for (let w = 0; w < 4; w++) pads[4 * m + j + w] = q[j + w] ^ this.delta[w];
+    }
+    this.#hash.hashInPlace(pads, m, 2, tweak);
+    return pads;
   }
 }
 
@@ -177,6 +203,23 @@ export class IknpReceiver {
       const off = choices[j] ? 4 * m + 4 * j : 4 * j;
       for (let w = 0; w < 4; w++) pads[4 * j + w] ^= y[off + w];
     }
+    return pads;
+  }
+
+  /**
+   * The receiver's side of `IknpSender.randomPads`: for each choice bit, the sender's pad of
+   * that bit (`blocks` blocks, block c of OT j at words `4 (c m + j)`). Sends "ot.iknp.u".
+   */
+  async randomPads(choices: Uint8Array, blocks: number): Promise<Int32Array> {
+    const m = choices.length;
+    const t = await this.correlated(choices);
+    const pads = new Int32Array(4 * blocks * m);
+    for (let c = 0; c < blocks; c++) {
+      const block = pads.subarray(4 * c * m, 4 * (c + 1) * m);
+      block.set(t);
+      this.#hash.hashInPlace(block, m, 1, this.#tweak + c * m);
+    }
+    this.#tweak += blocks * m;
     return pads;
   }
 }

@@ -87,3 +87,29 @@ Deno.test("IKNP checks its inputs", async () => {
   await receiver.correlated(new Uint8Array(32));
   await assert.rejects(pending, /expected 1024 bytes of U for 64 OTs, got 512/);
 });
+
+Deno.test("random OT: the receiver's pads are the sender's pads of its choices; the others never travel", async () => {
+  const { sender, receiver, transcript, b } = await session();
+  const m = 700, width = 3;
+  const choices = new Prg().bits(m);
+  const before = b.sent.offline;
+  const [[pads0, pads1], got] = await Promise.all([
+    sender.randomPads(m, width),
+    receiver.randomPads(choices, width),
+  ]);
+  assert.equal(b.sent.offline - before, 16 * 32 * Math.ceil(m / 32), "only the extension's 16 bytes per OT");
+  for (let c = 0; c < width; c++) {
+    for (let j = 0; j < m; j++) {
+      const at = 4 * (c * m + j), want = choices[j] ? pads1 : pads0;
+      for (let w = 0; w < 4; w++) if (got[at + w] !== want[at + w]) assert.fail(`OT ${j} block ${c} wrong`);
+    }
+  }
+  const other = blocks(pads0).filter((_, i) => choices[i % m]).concat(
+    blocks(pads1).filter((_, i) => !choices[i % m]),
+  );
+  assert.ok(!transcriptContains(transcript, other.slice(0, 1000)), "no unchosen pad appears");
+  // Fresh tweaks: no block repeats across OTs, blocks or later calls.
+  const [[again]] = await Promise.all([sender.randomPads(m, 1), receiver.randomPads(choices, 1)]);
+  const all = [...blocks(pads0), ...blocks(pads1), ...blocks(again)].map((x) => x.join());
+  assert.equal(new Set(all).size, all.length);
+});

@@ -5,7 +5,8 @@
  * protocol it is shifted down to g = `inputBits` bits, x = floor(Y / 2^(in - g)), and the
  * polynomial is evaluated exactly in Z_{pq} as X = sum_k C_k x^k with integer coefficients
  * C_k = round(c_k * 2^(T - k g)), so X carries T = outFracBits + 40 fractional bits (40 is the
- * largest final shift the re-masking allows, see ring.ts). The output is X shifted down by 40.
+ * largest final shift ring.ts's exact truncation supports; a larger T would also grow |X| and
+ * with it the statistical distance, protocol.ts). The output is X shifted down by 40.
  *
  * Error of one element against the real polynomial at the decoded y (output units 2^-out):
  * - final truncation: result in {floor(X / 2^40), floor(X / 2^40) + 1}, so |error| < 1 unit;
@@ -14,8 +15,8 @@
  *   default, no input truncation for degrees 1 and 2 at 16 input bits);
  * - coefficient rounding: at most sum_k 0.5 |x|^k 2^-(T - k g); with the default g the top term
  *   keeps >= 15 bits (<= 2^-16 |x|^d).
- * Failure (a large error), per element: about |Y| / p from lifting the input shares (|Y| is y
- * at `inFracBits`, ~2^-21 for |y| = 16 at 16 bits) plus |X| / 2^81 (~2^-33 |poly(y)|).
+ * No failures: the lift is exact for |Y| < p/4 - 2^inShift (Y is y at `inFracBits`) and the
+ * return to F_p for |X| < 2^40 p (protocol.ts).
  *
  * Degree 0 (a pruned channel) outputs round(c_0 * 2^outFracBits).
  *

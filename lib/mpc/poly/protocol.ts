@@ -1,33 +1,61 @@
 /**
  * Polynomial activations on Delphi's shares, degree 3 in one online round trip, with the
- * server's per-element coefficients kept private.
+ * server's per-element coefficients kept private, an exact lift of the input shares and a
+ * statistically private, exact return to F_p.
  *
  * Layout (as for the garbled ReLU): before, the server holds s and the client c (known offline)
  * with s + c = y (mod p); after, the server holds z = poly(y) - r' (mod p) for the client's
  * next-layer mask r' (known offline to the client, its share).
  *
- * Algebra, in Z_{pq} (ring.ts), with x the lifted input and a = a_s + a_c a random value
- * shared between the parties: opening e = x - a gives
+ * Algebra, in Z_M (ring.ts, M = p q q2), with x the lifted input and a = a_s + a_c a random
+ * value shared between the parties: opening e = x - a gives
  *
  *   X = sum_k C_k (e + a)^k = poly_C(e) + sum_{m<d} e^m H_m,
  *   H_m = sum_{j>=1} binom(j + m, j) C_{j+m} a^j    (H_0 = poly_C(a) - C_0, H_{d-1} = d C_d a).
  *
- * Offline (HE, he/affine.ts, once mod p and once mod q): the client sends Enc(a_c^i),
- * i = 1..d; H_m is an affine function of those with coefficients lambda_{m,i} built from
- * C_k and a_s (server-private), so the client receives H_m - sigma_m and the server keeps
- * sigma_m. The client also sends delta = x_c - a_c (uniform: a_c is fresh), where x_c is its
- * lifted input share, known offline.
- * Online: server -> client `poly.open`: e_s = x_s - a_s (uniform); both compute
- * e = e_s + delta. Client -> server `poly.masked`: sum_m e^m (H_m - sigma_m) - R, where R
- * masks X and encodes the re-masking (below). The server adds poly_C(e) + sum_m e^m sigma_m
- * (one Horner pass over D_m = C_m + sigma_m) and holds z = X - R mod pq. 12 bytes per element
- * each way; the client learns only uniform values, the server only X - R with R uniform over a
- * range of ~2^81 values (statistical distance |X| / 2^81 from independent of X).
+ * Offline (HE, he/affine.ts, once per prime): the client sends Enc(a_c^i), i = 1..d; H_m is an
+ * affine function of those with coefficients lambda_{m,i} built from C_k and a_s
+ * (server-private), so the client receives H_m - sigma_m and the server keeps sigma_m.
  *
- * Truncation and return to F_p: R = 2^k (r' + p j) + rho with rho < 2^k, j < floor(q / 2^k),
- * k = T - outFracBits. Then X = z - pq + R as integers (unless X falls in a window of size
- * |X|), so floor(X / 2^k) = floor((z - pq) / 2^k) + carry + r' + p j: the server's
- * floor((z - pq) / 2^k) + 1 mod p (ring.ts `truncateToField`) is floor(X / 2^k) - r' + {0, 1}.
+ * Lift, exact (y at inFracBits, k = inShift). Assumption: |y| < p/4 - 2^k, true of every valid
+ * fixed-point value (pre-activations are many orders of magnitude below p/4 ~ 2^39). The
+ * server adds the public O = 2^k floor(p / 2^(k+2)) to its share: s' = s + O, and
+ * y' = y + O lies in [0, (p-1)/2]. With H = (p+1)/2, a = [s' >= H] (server, online) and
+ * b = [c >= H] (client, offline), the wrap w = [s' + c >= p] is exactly a OR b (both: the sum
+ * is >= p + 1; neither: <= p - 1; one: without a wrap y' = s' + c >= H, impossible). So
+ * y' = s' + c - w p as integers, and
+ *
+ *   x = floor(s'/2^k) + 1 + floor(c/2^k) - w D_c - O/2^k,   D_c = floor(c/2^k) - floor((c-p)/2^k),
+ *
+ * is floor(y/2^k) or one more (the +1 makes up for the carry the two floors lose). In it
+ * w D_c = b D_c + a v with v = (1 - b) D_c known to the client offline: the one product of
+ * the two parties' data. Offline the server draws a bit rho and the parties get shares
+ * t_s + t_c = rho v (mod M) from one random OT (ot/iknp.ts `randomPads`; the server receives
+ * with choice rho, the client, holding pads m0, m1, sends `poly.correction` v + m0 - m1, so
+ * t_s = m_rho + rho (v + m0 - m1), t_c = -m0). Online the server reveals eps = a XOR rho
+ * (uniform to the client) and a v = rho v + eps (1 - 2 rho) v splits into the local shares
+ * (1 - 2 eps) t_s and (1 - 2 eps) t_c + eps v.
+ *
+ * Online: server -> client `poly.open`: e_s = x_s - a_s (uniform) and the bits eps; the client
+ * computes x_c, delta = x_c - a_c (uniform: a_c is fresh) and e = e_s + delta. Client -> server
+ * `poly.masked`: delta and sum_m e^m (H_m - sigma_m) - R, R the re-masking (below). The server
+ * adds poly_C(e) + sum_m e^m sigma_m (one Horner pass over D_m = C_m + sigma_m, after the
+ * message: it needs delta) and holds z = X - R mod M. Bytes per element online: 18 + 1/8
+ * server -> client, 36 client -> server; offline, besides HE: 16 (IKNP) + 18 (correction).
+ *
+ * Re-masking and return to F_p (k = outShift): R = 2^k (r' + p j) + l with l < 2^k and
+ * j < J = ring.ts `remaskMultiples(k)` uniform, i.e. R uniform on [0, L), L = 2^k p J
+ * (~2^122.9 at k = 40). For |X| < 2^k p (any X whose output fits F_p) X - R lies in
+ * [pq - M, pq), the window ring.ts `truncateVecToField` reads z in, so the server's
+ * floor(z / 2^k) + 1 mod p is floor(X / 2^k) - r' + {0, 1} exactly: no failure.
+ *
+ * Security (semi-honest): the client sees e_s, eps and the OT extension's messages, all uniform
+ * or pseudorandom. The server sees the correction (masked by the pad it lacks: within
+ * sum_i q_i / 2^128 of uniform), delta (uniform) and z = X - R, uniform on L consecutive values
+ * ending at X: within |X| / L of its distribution for X = 0. `elementStatisticalDistance`
+ * bounds the sum of the two per element: 2^-63.9 for activations below 2^10 at 9 fractional
+ * bits; summed over an inference (lib/mpc/inference/security.ts) 2^-46.8 for the 80%-plan
+ * CNN-7, 2^-46.1 for VGG-16 and 2^-46.0 for ResNet-32 with the same plan.
  *
  * Degree 0: the client sends r' offline (the output is a constant the server knows, so the mask
  * protects nothing) and the server holds round(c_0 2^out) - r'.
@@ -45,6 +73,8 @@ import type { Prg } from "../prg.ts";
 import { affineClient, affineServer } from "../he/affine.ts";
 import type { AnswerKey } from "../he/answer.ts";
 import type { HeKeys } from "../he/seal.ts";
+import type { IknpReceiver, IknpSender } from "../ot/iknp.ts";
+import { packBits, unpackBits } from "../ot/bits.ts";
 import {
   binomial,
   checkCoefficients,
@@ -54,26 +84,28 @@ import {
   resolvePolyLayout,
 } from "./layout.ts";
 import {
-  Fq,
-  liftClient,
-  liftServer,
-  Q,
+  liftClientVec,
+  liftConstants,
+  liftServerVec,
+  remaskMultiples,
+  RESIDUE_BYTES,
   residueOfBig,
   type Residues,
   residuesFromBytes,
-  residuesOf,
+  residuesOfBlocks,
   residuesToBytes,
+  RING,
   truncateVecToField,
   zeroResidues,
 } from "./ring.ts";
 
-/** Offline: the client's delta = x_c - a_c. */
-export const DELTA_KIND = "poly.delta";
+/** Offline: the client's OT correction v + m0 - m1. */
+export const CORRECTION_KIND = "poly.correction";
 /** Offline, degree 0: the client's next-layer mask. */
 const MASK_KIND = "poly.mask";
-/** Online: the server's e_s = x_s - a_s. */
-const OPEN_KIND = "poly.open";
-/** Online: the client's masked combination. */
+/** Online: the server's e_s = x_s - a_s and bits eps. */
+export const OPEN_KIND = "poly.open";
+/** Online: the client's delta and masked combination. */
 export const MASKED_KIND = "poly.masked";
 /** Offline, insecure dealer mode only: the client's a_c powers in the clear. */
 const DEALER_POWERS_KIND = "poly.insecure-dealer.powers";
@@ -89,26 +121,33 @@ export interface PolyOptions {
   readonly insecureTrustedDealer?: boolean;
 }
 
-/** The client's BFV keys for both moduli of Z_{pq}. */
+/** The client's BFV keys for the three moduli of Z_M. */
 export interface PolyClientKeys {
   readonly p: HeKeys;
   readonly q: HeKeys;
+  readonly q2: HeKeys;
 }
 
-/** The server's answer keys (the client's public keys) for both moduli. */
+/** The server's answer keys (the client's public keys) for the three moduli. */
 export interface PolyServerHe {
   readonly p: AnswerKey;
   readonly q: AnswerKey;
+  readonly q2: AnswerKey;
 }
+
+/** `RING` order of the keys of {@link PolyClientKeys} and {@link PolyServerHe}. */
+const MODULI = ["p", "q", "q2"] as const;
 
 /** What the server keeps from the offline phase. */
 export interface PolyServerState {
   readonly layout: ResolvedPolyLayout;
   readonly n: number;
-  /** a_s. */
-  readonly a: Residues;
-  /** delta from the client. */
-  readonly delta: Residues;
+  /** 1 - O / 2^k - t_s - a_s: e_s = floor(s' / 2^k) + base + eps 2 t_s. */
+  readonly base: Residues;
+  /** 2 t_s. */
+  readonly twoT: Residues;
+  /** The random bits rho (one per byte). */
+  readonly rho: Uint8Array;
   /** D_m = C_m + sigma_m (m < d), D_d = C_d. */
   readonly horner: Residues[];
   /** Degree 0: constant - r'. */
@@ -119,7 +158,9 @@ export interface PolyServerState {
 export interface PolyClientState {
   readonly layout: ResolvedPolyLayout;
   readonly n: number;
-  readonly delta: Residues;
+  /** delta = x_c - a_c is delta0 + eps delta1. */
+  readonly delta0: Residues;
+  readonly delta1: Residues;
   /** G_m = H_m - sigma_m for 0 < m < d, and G_0 = H_0 - sigma_0 - R (the mask folded in). */
   readonly h: Residues[];
 }
@@ -150,10 +191,9 @@ function encodeCoefficients(
     const r = zeroResidues(n);
     for (let i = 0; i < n; i++) {
       const big = coefficientInteger(l, k, cs[i]);
-      if (big > -(2n ** 52n) && big < 2n ** 52n) {
-        r.p[i] = Fp.reduce(Number(big));
-        r.q[i] = Fq.reduce(Number(big));
-      } else [r.p[i], r.q[i]] = residueOfBig(big);
+      const small = big > -(2n ** 52n) && big < 2n ** 52n;
+      const big3 = small ? null : residueOfBig(big);
+      RING.forEach((F, c) => r[c][i] = big3 ? big3[c] : F.reduce(Number(big)));
     }
     return r;
   });
@@ -230,11 +270,13 @@ function concat(vs: Float64Array[]): Float64Array {
 
 /**
  * Server, offline, for n elements with per-element real coefficients `coefficients[k][i]`
- * (k = 0..degree; see layout.ts `perChannel`). `he` may be null only in insecure dealer mode.
+ * (k = 0..degree; see layout.ts `perChannel`). `he` may be null only in insecure dealer mode;
+ * `ot` is the session's OT extension with the server as receiver.
  */
 export async function polyOfflineServer(
   ch: Channel,
   he: PolyServerHe | null,
+  ot: IknpReceiver,
   layout: PolyLayout,
   coefficients: readonly ArrayLike<number>[],
   prg: Prg,
@@ -244,46 +286,50 @@ export async function polyOfflineServer(
   const n = coefficients[0]?.length ?? 0;
   checkCoefficients(l, coefficients, n);
   const c = encodeCoefficients(l, coefficients, n);
+  const empty = { base: zeroResidues(0), twoT: zeroResidues(0), rho: new Uint8Array(0) };
   if (l.degree === 0) {
     const mask = Fp.fromBytes(await ch.recv(MASK_KIND), n, MASK_KIND);
-    return {
-      layout: l,
-      n,
-      a: zeroResidues(0),
-      delta: zeroResidues(0),
-      horner: [],
-      constantShare: Fp.subVec(c[0].p, mask),
-    };
+    return { layout: l, n, ...empty, horner: [], constantShare: Fp.subVec(c[0][0], mask) };
   }
   const insecure = warnInsecure(options);
   if (!insecure && !he) {
-    throw new Error("polyOfflineServer: HE contexts are required unless insecureTrustedDealer is set");
+    throw new Error("polyOfflineServer: HE answer keys are required unless insecureTrustedDealer is set");
   }
   const d = l.degree;
-  const a = { p: Fp.random(n, prg), q: Fq.random(n, prg) };
-  const sigma = {
-    p: Array.from({ length: d }, () => Fp.random(n, prg)),
-    q: Array.from({ length: d }, () => Fq.random(n, prg)),
-  };
-  for (const [F, key] of [[Fp, "p"], [Fq, "q"]] as const) {
-    const lambda = affineCoefficients(F, d, c.map((r) => r[key]), a[key]);
-    if (insecure) await dealerServer(ch, F, lambda, sigma[key], n);
-    else await affineServer(ch, he![key], lambda, sigma[key], prg);
+  const a = RING.map((F) => F.random(n, prg));
+  const sigma = RING.map((F) => Array.from({ length: d }, () => F.random(n, prg)));
+  for (const [i, F] of RING.entries()) {
+    const lambda = affineCoefficients(F, d, c.map((r) => r[i]), a[i]);
+    if (insecure) await dealerServer(ch, F, lambda, sigma[i], n);
+    else await affineServer(ch, he![MODULI[i]], lambda, sigma[i], prg);
   }
-  const delta = residuesFromBytes(await ch.recv(DELTA_KIND), n, DELTA_KIND);
-  const horner = c.map((ck, m) =>
-    m < d ? { p: Fp.addVec(ck.p, sigma.p[m]), q: Fq.addVec(ck.q, sigma.q[m]) } : ck
-  );
-  return { layout: l, n, a, delta, horner };
+  // Shares of rho v: t_s = m_rho + rho (v + m0 - m1).
+  const rho = prg.bits(n);
+  const pad = residuesOfBlocks(await ot.randomPads(rho, RING.length), n);
+  const correction = residuesFromBytes(await ch.recv(CORRECTION_KIND), n, CORRECTION_KIND);
+  const { offsetHigh } = liftConstants(l.inShift);
+  const base = zeroResidues(n), twoT = zeroResidues(n);
+  RING.forEach((F, i) => {
+    const constant = F.reduce(1 - offsetHigh);
+    for (let e = 0; e < n; e++) {
+      const t = rho[e] ? F.add(pad[i][e], correction[i][e]) : pad[i][e];
+      base[i][e] = F.sub(F.sub(constant, t), a[i][e]);
+      twoT[i][e] = F.add(t, t);
+    }
+  });
+  const horner = c.map((ck, m) => m < d ? ck.map((v, i) => RING[i].addVec(v, sigma[i][m])) : ck);
+  return { layout: l, n, base, twoT, rho, horner };
 }
 
 /**
  * Client, offline: `c` is its F_p share of the input (inFracBits), `nextMask` its next-layer
- * mask r' (its share of the output). `keys` may be null only in insecure dealer mode.
+ * mask r' (its share of the output). `keys` may be null only in insecure dealer mode; `ot` is
+ * the session's OT extension with the client as sender.
  */
 export async function polyOfflineClient(
   ch: Channel,
   keys: PolyClientKeys | null,
+  ot: IknpSender,
   layout: PolyLayout,
   c: Float64Array,
   nextMask: Float64Array,
@@ -299,69 +345,63 @@ export async function polyOfflineClient(
   Fp.checkVec(nextMask, "poly next-layer mask");
   if (l.degree === 0) {
     await ch.send(MASK_KIND, Fp.toBytes(nextMask));
-    return { layout: l, n, delta: zeroResidues(0), h: [] };
+    return { layout: l, n, delta0: zeroResidues(0), delta1: zeroResidues(0), h: [] };
   }
   const insecure = warnInsecure(options);
   if (!insecure && !keys) {
     throw new Error("polyOfflineClient: HE keys are required unless insecureTrustedDealer is set");
   }
   const d = l.degree;
-  const a = { p: Fp.random(n, prg), q: Fq.random(n, prg) };
-  const hp = insecure
-    ? await dealerClient(ch, Fp, powers(Fp, a.p, d), d, n)
-    : await affineClient(ch, keys!.p, powers(Fp, a.p, d), d, prg);
-  const hq = insecure
-    ? await dealerClient(ch, Fq, powers(Fq, a.q, d), d, n)
-    : await affineClient(ch, keys!.q, powers(Fq, a.q, d), d, prg);
-  const x = residuesOf(Array.from(c, (v) => liftClient(v, l.inShift)));
-  const delta = { p: Fp.subVec(x.p, a.p), q: Fq.subVec(x.q, a.q) };
-  await ch.send(DELTA_KIND, residuesToBytes(delta));
-  const h = hp.map((v, m) => ({ p: v, q: hq[m] }));
+  const a = RING.map((F) => F.random(n, prg));
+  const byPrime: Float64Array[][] = [];
+  for (const [i, F] of RING.entries()) {
+    byPrime.push(
+      insecure
+        ? await dealerClient(ch, F, powers(F, a[i], d), d, n)
+        : await affineClient(ch, keys![MODULI[i]], powers(F, a[i], d), d, prg),
+    );
+  }
+  // The client's part of the lift: x_c = own - a v.
+  const own = new Float64Array(n), v = new Float64Array(n);
+  liftClientVec(c, l.inShift, own, v);
+  // Shares of rho v (t_c = -m0) by the correction v + m0 - m1; then, with a v's share
+  // (1 - 2 eps) t_c + eps v, delta = (own + m0 - a_c) + eps (-2 m0 - v).
+  const [pads0, pads1] = await ot.randomPads(n, RING.length);
+  const m0 = residuesOfBlocks(pads0, n), m1 = residuesOfBlocks(pads1, n);
+  const correction = zeroResidues(n), delta0 = zeroResidues(n), delta1 = zeroResidues(n);
+  RING.forEach((F, i) => {
+    for (let e = 0; e < n; e++) {
+      const ve = F.reduce(v[e]), m = m0[i][e];
+      correction[i][e] = F.sub(F.add(ve, m), m1[i][e]);
+      delta0[i][e] = F.sub(F.add(F.reduce(own[e]), m), a[i][e]);
+      delta1[i][e] = F.sub(0, F.add(F.add(m, m), ve));
+    }
+  });
+  await ch.send(CORRECTION_KIND, residuesToBytes(correction));
+  const h = Array.from({ length: d }, (_, m) => byPrime.map((hm) => hm[m]));
   const r = remask(nextMask, l.outShift, prg);
-  Fp.subVec(h[0].p, r.p, h[0].p);
-  Fq.subVec(h[0].q, r.q, h[0].q);
-  return { layout: l, n, delta, h };
+  RING.forEach((F, i) => F.subVec(h[0][i], r[i], h[0][i]));
+  return { layout: l, n, delta0, delta1, h };
 }
 
-/** R = 2^k (r' + p j) + rho as residues, rho < 2^k and j < floor(q / 2^k) uniform. */
+/** R = 2^k (r' + p j) + l as residues, l < 2^k and j < remaskMultiples(k) uniform. */
 function remask(nextMask: Float64Array, k: number, prg: Prg): Residues {
   const n = nextMask.length;
-  const rho = prg.fieldElements(n, 2 ** k);
-  const jMax = Math.floor(Q / 2 ** k);
-  const j = jMax > 1 ? prg.fieldElements(n, jMax) : new Float64Array(n);
-  const twoKp = Fp.reduce(2 ** k), twoKq = Fq.reduce(2 ** k), pModQ = Fp.p % Q;
-  const out = zeroResidues(n);
-  for (let i = 0; i < n; i++) {
-    out.p[i] = Fp.add(Fp.mul(twoKp, nextMask[i]), Fp.reduce(rho[i]));
-    out.q[i] = Fq.add(Fq.mul(twoKq, Fq.add(nextMask[i], Fq.mul(pModQ, j[i]))), Fq.reduce(rho[i]));
-  }
-  return out;
+  const low = prg.fieldElements(n, 2 ** k);
+  const j = prg.fieldElements(n, remaskMultiples(k));
+  return RING.map((F) => {
+    const twoK = F.reduce(2 ** k), pMod = F.reduce(Fp.p), out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = F.mulAdd(twoK, F.mulAdd(pMod, F.reduce(j[i]), nextMask[i]), F.reduce(low[i]));
+    }
+    return out;
+  });
 }
 
 /**
- * The server's opening e_s = x_s - a_s (into `open`) and e = e_s + delta (into `e`) in F, for
- * its input share s lifted on the fly to x_s (below p <= F's modulus, so already reduced).
+ * Server, online: sends e_s and eps for its input share `s` (F_p, inFracBits) and returns
+ * z = poly(y) - r'.
  */
-function openVec(
-  F: PrimeField,
-  s: Float64Array,
-  shift: number,
-  a: Float64Array,
-  delta: Float64Array,
-  open: Float64Array,
-  e: Float64Array,
-): void {
-  const m = F.p, n = s.length;
-  for (let i = 0; i < n; i++) {
-    let u = liftServer(s[i], shift) - a[i];
-    if (u < 0) u += m;
-    open[i] = u;
-    u += delta[i];
-    e[i] = u >= m ? u - m : u;
-  }
-}
-
-/** Server, online: sends e_s for its input share `s` (F_p, inFracBits) and returns z = poly(y) - r'. */
 export async function polyOnlineServer(
   ch: Channel,
   state: PolyServerState,
@@ -372,30 +412,77 @@ export async function polyOnlineServer(
     throw new RangeError(`polyOnlineServer: share has ${s.length} elements, offline prepared ${n}`);
   }
   if (l.degree === 0) return state.constantShare!.slice();
-  // Whole-vector passes with one field operation site each, so V8 inlines the arithmetic; the
-  // few buffers are reused in place (fresh allocations cost page faults at this size).
-  const open = zeroResidues(n), e = zeroResidues(n);
-  openVec(Fp, s, l.inShift, state.a.p, state.delta.p, open.p, e.p);
-  openVec(Fq, s, l.inShift, state.a.q, state.delta.q, open.q, e.q);
-  await ch.send(OPEN_KIND, residuesToBytes(open));
-  // The server's part of z needs only e: compute it while the client computes its answer.
-  const zp = Fp.hornerVec(state.horner.map((r) => r.p), e.p, e.p);
-  const zq = Fq.hornerVec(state.horner.map((r) => r.q), e.q, e.q);
-  const masked = residuesFromBytes(await ch.recv(MASKED_KIND), n, MASKED_KIND);
-  // z = X - R mod pq, then back to F_p (into the spent opening).
-  Fp.addVec(zp, masked.p, zp);
-  Fq.addVec(zq, masked.q, zq);
-  truncateVecToField(zp, zq, l.outShift, open.p, 1);
-  return open.p;
+  // Whole-vector passes with one field operation site each, so V8 inlines the arithmetic.
+  const high = new Float64Array(n), eps = new Uint8Array(n);
+  liftServerVec(s, l.inShift, high, eps);
+  for (let e = 0; e < n; e++) eps[e] ^= state.rho[e];
+  // e_s = floor(s'/2^k) + base + eps 2 t_s; floor(s'/2^k) < p is reduced for every prime.
+  const open = RING.map((F, i) => {
+    const base = state.base[i], twoT = state.twoT[i], m = F.p, out = new Float64Array(n);
+    for (let e = 0; e < n; e++) {
+      let u = high[e] + base[e];
+      if (u >= m) u -= m;
+      if (eps[e]) {
+        u += twoT[e];
+        if (u >= m) u -= m;
+      }
+      out[e] = u;
+    }
+    return out;
+  });
+  const bits = packBits(eps), message = new Uint8Array(n * RESIDUE_BYTES + bits.length);
+  message.set(residuesToBytes(open));
+  message.set(bits, n * RESIDUE_BYTES);
+  await ch.send(OPEN_KIND, message);
+  const masked = residuesFromBytes(await ch.recv(MASKED_KIND), 2 * n, MASKED_KIND);
+  // z = X - R mod M: the server's Horner pass at e = e_s + delta plus the client's answer,
+  // then back to F_p (into `high`, spent).
+  const z = RING.map((F, i) => {
+    const out = F.hornerVec(state.horner.map((r) => r[i]), open[i], open[i], masked[i].subarray(0, n));
+    return F.addVec(out, masked[i].subarray(n), out);
+  });
+  truncateVecToField(z, l.outShift, high, 1);
+  return high;
 }
 
 /** Client, online: answers the server's opening; its output share is its next-layer mask. */
 export async function polyOnlineClient(ch: Channel, state: PolyClientState): Promise<void> {
   const { layout: l, n } = state;
   if (l.degree === 0) return;
-  const open = residuesFromBytes(await ch.recv(OPEN_KIND), n, OPEN_KIND);
-  // The answer sum_m e^m G_m = sum_m e^m (H_m - sigma_m) - R at e = e_s + delta, in place.
-  const answer = (F: PrimeField, key: "p" | "q") =>
-    F.hornerVec(state.h.map((r) => r[key]), open[key], open[key], state.delta[key]);
-  await ch.send(MASKED_KIND, residuesToBytes({ p: answer(Fp, "p"), q: answer(Fq, "q") }));
+  const message = await ch.recv(OPEN_KIND);
+  const bitBytes = Math.ceil(n / 8);
+  if (message.length !== n * RESIDUE_BYTES + bitBytes) {
+    throw new RangeError(`${OPEN_KIND}: ${message.length} bytes is not ${n} residue triples and ${n} bits`);
+  }
+  const open = residuesFromBytes(message.subarray(0, n * RESIDUE_BYTES), n, OPEN_KIND);
+  const eps = unpackBits(message.subarray(n * RESIDUE_BYTES), n, OPEN_KIND);
+  // [delta | answer] per prime; the answer sum_m e^m G_m at e = e_s + delta.
+  const reply = RING.map((F, i) => {
+    const out = new Float64Array(2 * n), delta = out.subarray(0, n);
+    const d0 = state.delta0[i], d1 = state.delta1[i], m = F.p;
+    for (let e = 0; e < n; e++) {
+      let u = d0[e];
+      if (eps[e]) {
+        u += d1[e];
+        if (u >= m) u -= m;
+      }
+      delta[e] = u;
+    }
+    F.hornerVec(state.h.map((r) => r[i]), open[i], out.subarray(n), delta);
+    return out;
+  });
+  await ch.send(MASKED_KIND, residuesToBytes(reply));
+}
+
+/**
+ * Bound on the statistical distance between the server's view of one element and a view
+ * independent of the client's data, for |X| <= outputBound 2^T, i.e. polynomial values (before
+ * the final truncation) of magnitude at most `outputBound` in real units: |X| / L for the
+ * re-masking plus the OT correction's sum_i q_i / 2^128. 0 for degree 0 (nothing is masked).
+ */
+export function elementStatisticalDistance(layout: PolyLayout, outputBound: number): number {
+  const l = resolvePolyLayout(layout);
+  if (l.degree === 0) return 0;
+  const range = 2 ** l.outShift * Fp.p * remaskMultiples(l.outShift);
+  return (outputBound * 2 ** l.sumBits) / range + RING.reduce((s, F) => s + F.p, 0) / 2 ** 128;
 }

@@ -8,8 +8,10 @@ import { memoryChannelPair } from "../transport.ts";
 import { answerKey, disposeAnswerKey } from "../he/answer.ts";
 import { disposeKeys, heContext, heKeys } from "../he/seal.ts";
 import { type PolyDegree, polyReference, resolvePolyLayout } from "./layout.ts";
+import { IknpReceiver, IknpSender } from "../ot/iknp.ts";
 import {
-  DELTA_KIND,
+  CORRECTION_KIND,
+  elementStatisticalDistance,
   MASKED_KIND,
   polyOfflineClient,
   polyOfflineServer,
@@ -17,7 +19,7 @@ import {
   polyOnlineServer,
   type PolyOptions,
 } from "./protocol.ts";
-import { Q } from "./ring.ts";
+import { liftConstants, Q, Q2, RING } from "./ring.ts";
 
 const prg = new Prg(new Uint8Array(16).fill(61));
 
@@ -38,36 +40,45 @@ class Recording implements Channel {
   }
 }
 
-/** Runs the whole protocol on real inputs ys; returns the server's view and the reconstructed output. */
+/**
+ * Runs the whole protocol on real inputs ys (or field inputs y with the server's shares
+ * `serverShares`); returns the server's view and the reconstructed output.
+ */
 async function run(
   degree: PolyDegree,
-  ys: number[],
+  ys: number[] | { y: Float64Array; serverShares: Float64Array },
   coeffs: number[][],
   options: PolyOptions,
   useHe: boolean,
 ) {
   const layout = { degree, inFracBits: 16, outFracBits: 8 };
-  const y = encodeFixed(ys, 16);
-  const { server: s, client: c } = share(y, prg);
-  const nextMask = Fp.random(ys.length, prg);
-  const perElement = coeffs[0].map((_, k) => Float64Array.from(ys, (_, i) => coeffs[i % coeffs.length][k]));
+  const y = Array.isArray(ys) ? encodeFixed(ys, 16) : ys.y;
+  const { server: s, client: c } = Array.isArray(ys)
+    ? share(y, prg)
+    : { server: ys.serverShares, client: Fp.subVec(y, ys.serverShares) };
+  const n = y.length;
+  const nextMask = Fp.random(n, prg);
+  const perElement = coeffs[0].map((_, k) => Float64Array.from(y, (_, i) => coeffs[i % coeffs.length][k]));
   const [cch, sch0] = memoryChannelPair();
   const sch = new Recording(sch0);
+  const [clientOt, serverOt] = await Promise.all([IknpSender.setup(cch, prg), IknpReceiver.setup(sch, prg)]);
   let keys = null, he = null;
   if (useHe) {
-    const [hp, hq] = await Promise.all([heContext(Fp.p), heContext(Q)]);
-    keys = { p: heKeys(hp), q: heKeys(hq) };
-    he = { p: answerKey(hp, keys.p.publicKey), q: answerKey(hq, keys.q.publicKey) };
+    const [hp, hq, hq2] = await Promise.all([heContext(Fp.p), heContext(Q), heContext(Q2)]);
+    keys = { p: heKeys(hp), q: heKeys(hq), q2: heKeys(hq2) };
+    he = {
+      p: answerKey(hp, keys.p.publicKey),
+      q: answerKey(hq, keys.q.publicKey),
+      q2: answerKey(hq2, keys.q2.publicKey),
+    };
   }
   const [cs, ss] = await Promise.all([
-    polyOfflineClient(cch, keys, layout, c, nextMask, prg, options),
-    polyOfflineServer(sch, he, layout, perElement, prg, options),
+    polyOfflineClient(cch, keys, clientOt, layout, c, nextMask, prg, options),
+    polyOfflineServer(sch, he, serverOt, layout, perElement, prg, options),
   ]);
   if (keys) {
-    disposeKeys(keys.p);
-    disposeKeys(keys.q);
-    disposeAnswerKey(he!.p);
-    disposeAnswerKey(he!.q);
+    for (const key of [keys.p, keys.q, keys.q2]) disposeKeys(key);
+    for (const key of [he!.p, he!.q, he!.q2]) disposeAnswerKey(key);
   }
   const [, z] = await Promise.all([polyOnlineClient(cch, cs), polyOnlineServer(sch, ss, s)]);
   cch.close();
@@ -135,19 +146,66 @@ for (const degree of [2, 3] as PolyDegree[]) {
   });
 }
 
+Deno.test("poly: adversarial input shares (lift boundaries, |y| up to the bound) stay within truncation", async () => {
+  const coeffs = [[0.2, 0.5, 0.2, 0.01], [-0.1, 1.0, -0.3, 0.05]];
+  for (const degree of [1, 2, 3] as PolyDegree[]) {
+    const k = resolvePolyLayout({ degree, inFracBits: 16, outFracBits: 8 }).inShift;
+    const { offsetHigh, half } = liftConstants(k);
+    const offset = offsetHigh * 2 ** k;
+    // Degree 1 takes |y| right up to the lift's bound p/4 - 2^k; higher degrees to where X fits.
+    const top = degree === 1 ? Math.floor(Fp.p / 4) - 2 ** k - 1 : 2 ** 16 * 60;
+    const ys = [0, 1, -1, 2 ** k - 1, -(2 ** k), 2 ** 16 * 3, -(2 ** 16) * 3, top, -top, top - 1, 1 - top];
+    const special = [
+      0,
+      1,
+      Fp.p - 1,
+      half - 1,
+      half,
+      half + 1,
+      half - offset,
+      half - offset - 1,
+      Fp.p - offset,
+    ];
+    const y: number[] = [], s: number[] = [];
+    for (const v of ys) {
+      const field = Fp.fromSigned(v);
+      // The server's share at a boundary, or the client's (s = y - boundary).
+      for (const b of special) y.push(field, field), s.push(b, Fp.sub(field, b));
+    }
+    const { out, y: yf, perElement } = await run(
+      degree,
+      { y: Float64Array.from(y), serverShares: Float64Array.from(s) },
+      coeffs.map((c) => c.slice(0, degree + 1)),
+      { insecureTrustedDealer: true },
+      false,
+    );
+    assertWithinTruncation(degree, out, yf, perElement);
+  }
+});
+
 Deno.test("poly: what the server receives is uniform whatever the input (chi-squared on low bits)", async () => {
   const n = 8000;
   const ys = new Array(n).fill(1.5); // one fixed activation value
   const { view } = await run(3, ys, [[0.1, 0.5, 0.2, 0.03]], { insecureTrustedDealer: true }, false);
-  for (const kind of [DELTA_KIND, MASKED_KIND]) {
+  for (const kind of [CORRECTION_KIND, MASKED_KIND]) {
     const bytes = view.get(kind)![0];
-    // First residue vector (mod p), 6 bytes per element: histogram of the lowest 4 bits.
+    // Every residue vector, 6 bytes per element (delta and the answer for the masked message):
+    // histogram of the lowest 4 bits.
     const counts = new Array(16).fill(0);
-    for (let i = 0; i < n; i++) counts[bytes[6 * i] & 15]++;
-    const e = n / 16;
+    for (let i = 0; i < bytes.length; i += 6) counts[bytes[i] & 15]++;
+    const e = bytes.length / 6 / 16;
     const chi2 = counts.reduce((a, c) => a + (c - e) ** 2 / e, 0);
     assert.ok(chi2 < 37.7, `${kind}: chi-squared ${chi2.toFixed(1)}, 15 dof (p = 0.001)`);
   }
+});
+
+Deno.test("poly: statistical distance per element is |X| / L plus the OT pads' bias", () => {
+  const layout = { degree: 2 as const, inFracBits: 18, outFracBits: 9 };
+  // T = 49 fractional bits, L ~ 2^122.9: about 2^-63.9 for activations up to 2^10.
+  const sd = elementStatisticalDistance(layout, 2 ** 10);
+  assert.ok(Math.log2(sd) > -64.2 && Math.log2(sd) < -63.6, `log2 ${Math.log2(sd)}`);
+  assert.equal(elementStatisticalDistance({ ...layout, degree: 0 }, 2 ** 10), 0);
+  assert.ok(elementStatisticalDistance(layout, 0) < RING.length * 2 ** -86);
 });
 
 Deno.test("poly: layout defaults and checks", () => {

@@ -194,14 +194,16 @@ export async function runPair(
   const seedOf = (b: number) => new Uint8Array(16).fill(b);
   const [serverShares, results] = await Promise.all([
     (async () => {
-      const server = await InferenceServer.open(serverChannel, served, { seed: seedOf(2 * seed) });
+      const server = await InferenceServer.open(serverChannel, served, {
+        insecureTestSeed: seedOf(2 * seed),
+      });
       const shares = [];
       for (const _ of images) shares.push(await server.serve());
       server.close();
       return shares;
     })(),
     (async () => {
-      const client = await InferenceClient.open(clientChannel, { seed: seedOf(2 * seed + 1) });
+      const client = await InferenceClient.open(clientChannel, { insecureTestSeed: seedOf(2 * seed + 1) });
       const results = [];
       for (const image of images) results.push(await client.infer(image));
       client.close();
