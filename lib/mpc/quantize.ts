@@ -21,12 +21,10 @@
  * The final layer's output stays at 2f bits: the client decodes logits as value / 2^(2f).
  *
  * Choosing f. Rounding weights to f bits is the main error against float inference; each more
- * bit halves it, while a polynomial channel's rare large failure (lifting its input shares,
- * probability |y| 2^2f / p per neuron, lib/mpc/poly/ring.ts) grows 4x. Measured on a CNN-7
+ * bit halves it, while values need 2f bits of fraction below p / 2 ~ 2^40. Measured on a CNN-7
  * checkpoint (61% top-1, 100 test images): f = 8 agrees with float on 93 classes (max logit
- * error 0.53), f = 9 on 100 (0.17), f = 10 on 99; expected lift failures per inference with
- * 80% of the activations degree-2: 0.003 (f = 8), 0.011 (f = 9), 0.043 (f = 10). CNN-7's
- * largest value at f = 9 is ~2^22, far from p / 2 ~ 2^40.
+ * error 0.53), f = 9 on 100 (0.17), f = 10 on 99. CNN-7's largest value at f = 9 is ~2^22, far
+ * from p / 2.
  *
  * Overflow. Signed values live in (-p/2, p/2), p ~ 2^41. Weights and biases are checked here;
  * every intermediate value is checked by the reference forward pass, which throws naming the

@@ -27,6 +27,7 @@
 
 import type { Channel } from "../channel.ts";
 import { Prg, RekeyedAes } from "../prg.ts";
+import { packBits, unpackBits } from "../ot/bits.ts";
 import { IknpReceiver, IknpSender } from "../ot/iknp.ts";
 import type { Circuit } from "./circuit.ts";
 import { HalfGates, hashIdsUsed } from "./garble.ts";
@@ -126,23 +127,6 @@ function selectLabels(zero: Int32Array, bits: Uint8Array, delta: Int32Array): In
     out[4 * j + 2] ^= delta[2] & m;
     out[4 * j + 3] ^= delta[3] & m;
   }
-  return out;
-}
-
-function packBits(bits: Uint8Array): Uint8Array {
-  const out = new Uint8Array(Math.ceil(bits.length / 8));
-  for (let j = 0; j < bits.length; j++) out[j >> 3] |= bits[j] << (j & 7);
-  return out;
-}
-
-function unpackBits(packed: Uint8Array, count: number): Uint8Array {
-  if (packed.length !== Math.ceil(count / 8)) {
-    throw new Error(
-      `ReLU protocol: expected ${Math.ceil(count / 8)} bytes of colour bits, got ${packed.length}`,
-    );
-  }
-  const out = new Uint8Array(count);
-  for (let j = 0; j < count; j++) out[j] = (packed[j >> 3] >> (j & 7)) & 1;
   return out;
 }
 
@@ -289,7 +273,11 @@ export class ReluGarbler {
     at = 0;
     for (const c of batch.chunks) {
       const width = batch.spec.width;
-      const colours = unpackBits(await this.#ch.recv(RELU_KINDS.colours), width * c.size);
+      const colours = unpackBits(
+        await this.#ch.recv(RELU_KINDS.colours),
+        width * c.size,
+        "ReLU protocol colour bits",
+      );
       for (let j = 0; j < colours.length; j++) colours[j] ^= c.decode[j];
       z.set(fromBitMatrix(colours, width, c.size), at);
       at += c.size;

@@ -23,6 +23,7 @@
 import type { Channel } from "../channel.ts";
 import { Fp } from "../field.ts";
 import type { Prg } from "../prg.ts";
+import { frameBytes } from "../transport/frame.ts";
 import { type AnswerKey, privateAnswer } from "./answer.ts";
 import {
   checkWeights,
@@ -38,6 +39,7 @@ import {
 import { choosePacking, type Packing, packInput, packKernel, polyIndex, unpackOutput } from "./packing.ts";
 import { plainLinear } from "./plain.ts";
 import {
+  answerCiphertextBytes,
   type CipherText,
   coeffsOfPlaintext,
   decryptChecked,
@@ -46,7 +48,9 @@ import {
   type HeKeys,
   loadCiphertext,
   packBlobs,
+  packedBlobsBytes,
   plaintextFromCoeffs,
+  queryCiphertextBytes,
   unpackBlobs,
 } from "./seal.ts";
 
@@ -54,6 +58,14 @@ import {
 const QUERY_KIND = "he.linear.query";
 /** Message kind of the server's masked products. */
 const ANSWER_KIND = "he.linear.answer";
+
+/** Bytes on the wire of one layer's offline exchange: the query to the server, the answer back. */
+export function linearTraffic(he: HeContext, pk: Packing): { toServer: number; toClient: number } {
+  return {
+    toServer: frameBytes(QUERY_KIND, packedBlobsBytes(pk.inputPolys, queryCiphertextBytes(he))),
+    toClient: frameBytes(ANSWER_KIND, packedBlobsBytes(pk.outputPolys, answerCiphertextBytes(he))),
+  };
+}
 
 /** The packing both parties derive from the layer (public: it depends on shapes only). */
 export function layerPacking(layer: LinearLayer, degree: number): Packing {

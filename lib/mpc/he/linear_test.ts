@@ -4,7 +4,13 @@ import { Fp } from "../field.ts";
 import { Prg } from "../prg.ts";
 import { memoryChannelPair } from "../transport.ts";
 import { kernelLength, type LinearLayer, outputShape, shapeSize } from "./layer.ts";
-import { linearOfflineClient, linearOfflineServer, linearOnlineServer } from "./linear.ts";
+import {
+  layerPacking,
+  linearOfflineClient,
+  linearOfflineServer,
+  linearOnlineServer,
+  linearTraffic,
+} from "./linear.ts";
 import { plainLinear } from "./plain.ts";
 import { answerKey, disposeAnswerKey } from "./answer.ts";
 import { disposeKeys, heContext, heKeys } from "./seal.ts";
@@ -87,5 +93,11 @@ Deno.test("HE linear: 3x3 conv 32x32x16 -> 16 is exact; the client's share looks
   for (const v of clientShare) counts[v % 4]++;
   const e = clientShare.length / 4;
   assert.ok(counts.reduce((a, c) => a + (c - e) ** 2 / e, 0) < 16.3, `counts ${counts}`); // chi2(3) p = 0.001
-  assert.ok(traffic.total.bytesSent > 0 && traffic.total.bytesReceived > 0);
+  // The cost model's formula is the traffic the protocol sends.
+  const layer = { op: conv(16, 3, 1), inputShape: [32, 32, 16] as Shape };
+  const expected = linearTraffic(await heContext(), layerPacking(layer, 8192));
+  assert.deepEqual(
+    { toServer: traffic.total.bytesSent, toClient: traffic.total.bytesReceived },
+    expected,
+  );
 });

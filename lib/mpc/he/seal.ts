@@ -277,6 +277,27 @@ export function decryptChecked(keys: HeKeys, ct: CipherText, what: string): Plai
   return keys.decryptor.decrypt(ct) as PlainText;
 }
 
+/** Bytes of SEAL's serialisation header and a ciphertext's metadata (parms_id, flags, sizes). */
+const CIPHERTEXT_OVERHEAD_BYTES = 113;
+/** Extra bytes of a seeded ciphertext (the seed of its second component). */
+const SEED_OVERHEAD_BYTES = 81;
+
+/** Serialised bytes of the client's query ciphertext (seeded, at the data level). */
+export function queryCiphertextBytes(he: HeContext): number {
+  const primes = he.context.firstContextData.parms.coeffModulus.length;
+  return CIPHERTEXT_OVERHEAD_BYTES + SEED_OVERHEAD_BYTES + 8 * he.degree * primes;
+}
+
+/** Serialised bytes of an answer ciphertext (two components at the last level, one prime). */
+export function answerCiphertextBytes(he: HeContext): number {
+  return CIPHERTEXT_OVERHEAD_BYTES + 2 * 8 * he.degree;
+}
+
+/** Bytes of a `packBlobs` message of `count` blobs of `size` bytes each. */
+export function packedBlobsBytes(count: number, size: number): number {
+  return 4 + count * (4 + size);
+}
+
 /** Frames several byte strings into one message: count, then (length, bytes) each, lengths u32 LE. */
 export function packBlobs(blobs: readonly Uint8Array[]): Uint8Array {
   const total = 4 + blobs.reduce((n, b) => n + 4 + b.length, 0);
