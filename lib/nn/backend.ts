@@ -6,7 +6,8 @@
  * path, which Deno takes because it defines `process.versions.node`), so no `setWasmPaths` is
  * needed. The project's training kernels ({@link registerTrainingKernels}) are registered on it, so
  * call {@link initBackend} rather than `tf.setBackend("wasm")`: without them conv training throws
- * (no Conv2DBackpropFilter) or crawls.
+ * (no Conv2DBackpropFilter) or crawls. Where oneDNN is installed, the convolutions run natively
+ * over them ({@link registerNativeKernels}).
  *
  * Threads stay off: tfjs treats Node-like runtimes as thread-less, and forcing its threaded build
  * under Deno fails (its pthread workers are blob URLs, assign the read-only `location` global and
@@ -23,6 +24,7 @@ import "@tensorflow/tfjs-backend-wasm";
 // tfjs-core's Node bundle registers no gradients; tfjs-layers' bundle registers them all.
 import "@tensorflow/tfjs-layers";
 import { registerTrainingKernels } from "./kernels/mod.ts";
+import { type NativeInfo, registerNativeKernels } from "./native/mod.ts";
 
 /** Backends this project can run on. */
 export type BackendName = "wasm" | "cpu";
@@ -37,6 +39,8 @@ export interface BackendInfo {
   threads: number;
   /** Kernels this project registered over or beside the stock ones. */
   customKernels: string[];
+  /** wasm: the native kernels registered over those (absent when the wasm kernels run alone). */
+  native?: NativeInfo;
 }
 
 let active: BackendInfo | undefined;
@@ -48,6 +52,7 @@ let active: BackendInfo | undefined;
 export async function initBackend(name: BackendName = "wasm"): Promise<BackendInfo> {
   if (active?.backend === name && tf.getBackend() === name) return active;
   const customKernels = name === "wasm" ? registerTrainingKernels() : [];
+  const native = name === "wasm" ? registerNativeKernels() : undefined;
   if (!(await tf.setBackend(name))) {
     throw new Error(
       `tfjs backend '${name}' failed to initialise; check that @tensorflow/tfjs-backend-${name} is installed`,
@@ -55,7 +60,13 @@ export async function initBackend(name: BackendName = "wasm"): Promise<BackendIn
   }
   await tf.ready();
   const simd = name === "wasm" && (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
-  active = { backend: name, simd, threads: name === "wasm" ? wasmThreads() : 1, customKernels };
+  active = {
+    backend: name,
+    simd,
+    threads: name === "wasm" ? wasmThreads() : 1,
+    customKernels,
+    ...(native ? { native } : {}),
+  };
   return active;
 }
 

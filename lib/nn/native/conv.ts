@@ -1,0 +1,220 @@
+/**
+ * Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter for the wasm backend on oneDNN, reading
+ * and writing tfjs tensors in place in the WebAssembly heap.
+ *
+ * tfjs keeps activations NHWC and filters [KH, KW, Ci, Co] (oneDNN's nhwc and hwio tags); each
+ * primitive is created with layout "any", so oneDNN picks its blocked layouts (its jit:avx2 kernels
+ * run 1.5-2x faster there than its NHWC path) and {@link Plan} reorders around it. Primitives are
+ * cached per geometry (shape, stride, padding) and created on first use.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { DNNL, type Dnnl, type MemoryDesc, Plan, type PlanArg } from "./dnnl.ts";
+import type { KernelOverride } from "../kernels/override.ts";
+
+type Conv2DInfo = tf.backend_util.Conv2DInfo;
+type Kind = "forward" | "backwardData" | "backwardWeights";
+type Role = "src" | "weights" | "dst";
+
+/** The parts of tfjs-backend-wasm's BackendWasm the kernels use. */
+interface WasmBackend {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+}
+
+/**
+ * Per kind: the primitive's arguments as [DNNL_ARG, query, role]; the first two are the kernel's
+ * two inputs in tfjs' order, the last is the output.
+ */
+const { arg, query } = DNNL;
+const ARGS: Record<Kind, [number, number, Role][]> = {
+  forward: [[arg.src, query.src, "src"], [arg.weights, query.weights, "weights"], [
+    arg.dst,
+    query.dst,
+    "dst",
+  ]],
+  backwardData: [
+    [arg.diffDst, query.diffDst, "dst"],
+    [arg.weights, query.weights, "weights"],
+    [arg.diffSrc, query.diffSrc, "src"],
+  ],
+  backwardWeights: [
+    [arg.src, query.src, "src"],
+    [arg.diffDst, query.diffDst, "dst"],
+    [arg.diffWeights, query.diffWeights, "weights"],
+  ],
+};
+
+/** The tfjs kernel of each kind and the names of its two inputs. */
+const KERNELS: Record<Kind, { name: string; inputs: [string, string] }> = {
+  forward: { name: tf.Conv2D, inputs: ["x", "filter"] },
+  backwardData: { name: tf.Conv2DBackpropInput, inputs: ["dy", "filter"] },
+  backwardWeights: { name: tf.Conv2DBackpropFilter, inputs: ["x", "dy"] },
+};
+
+/** Names of the kernels {@link ConvKernels} provides. */
+export const NATIVE_CONV_KERNELS: readonly string[] = Object.values(KERNELS).map((k) => k.name);
+
+/** The three primitives of one convolution geometry, each planned on first use. */
+class Convolution {
+  readonly #plans = new Map<Kind, Plan>();
+  readonly #user: Record<Role, MemoryDesc>;
+  readonly #any: Record<Role, MemoryDesc>;
+  readonly #geometry: { strides: number[]; dilates: number[]; padL: number[]; padR: number[] };
+
+  constructor(readonly dnnl: Dnnl, info: Conv2DInfo) {
+    const dims: Record<Role, number[]> = {
+      src: [info.batchSize, info.inChannels, info.inHeight, info.inWidth],
+      weights: [info.outChannels, info.inChannels, info.filterHeight, info.filterWidth],
+      dst: [info.batchSize, info.outChannels, info.outHeight, info.outWidth],
+    };
+    const tags: Record<Role, number> = { src: DNNL.tag.nhwc, weights: DNNL.tag.hwio, dst: DNNL.tag.nhwc };
+    const roles: Role[] = ["src", "weights", "dst"];
+    const mds = (tag?: number) =>
+      Object.fromEntries(roles.map((r) => [r, dnnl.md(dims[r], tag ?? tags[r])])) as Record<Role, MemoryDesc>;
+    this.#user = mds();
+    this.#any = mds(DNNL.tag.any);
+    const { top, left, bottom, right } = info.padInfo;
+    this.#geometry = {
+      strides: [info.strideHeight, info.strideWidth],
+      dilates: [info.dilationHeight - 1, info.dilationWidth - 1],
+      padL: [top, left],
+      padR: [bottom, right],
+    };
+  }
+
+  plan(kind: Kind): Plan {
+    let plan = this.#plans.get(kind);
+    if (plan === undefined) {
+      const args: PlanArg[] = ARGS[kind].map(([a, q, role], i) => ({
+        arg: a,
+        query: q,
+        user: this.#user[role],
+        output: i === 2,
+      }));
+      plan = new Plan(this.dnnl, this.#primitiveDesc(kind), args);
+      this.#plans.set(kind, plan);
+    }
+    return plan;
+  }
+
+  #primitiveDesc(kind: Kind) {
+    const forward = () => this.dnnl.convolution("forward", this.#any, this.#geometry);
+    if (kind === "forward") return forward();
+    const hint = forward();
+    try {
+      return this.dnnl.convolution(kind, this.#any, this.#geometry, hint);
+    } finally {
+      this.dnnl.destroy(hint);
+    }
+  }
+}
+
+/** Attributes of the three kernels (the forward convolution's parameters). */
+interface ConvAttrs {
+  strides: [number, number] | number;
+  pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+  dataFormat: "NHWC" | "NCHW";
+  dimRoundingMode?: "floor" | "round" | "ceil";
+  dilations?: [number, number] | number;
+  inputShape?: number[];
+  filterShape?: number[];
+}
+
+/** The forward convolution's geometry and the output shape of kernel `kind`. */
+function geometry(kind: Kind, a: tf.TensorInfo, b: tf.TensorInfo, attrs: ConvAttrs) {
+  const [xShape, filterShape] = kind === "forward"
+    ? [a.shape, b.shape]
+    : kind === "backwardData"
+    ? [attrs.inputShape!, b.shape]
+    : [a.shape, attrs.filterShape!];
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    "channelsLast",
+  );
+  const outShape = kind === "forward" ? info.outShape : kind === "backwardData" ? xShape : filterShape;
+  return { info, outShape };
+}
+
+/** A Float32Array over `t`'s data in the wasm heap (valid until the heap next grows). */
+function heapView(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
+  const offset = backend.dataIdMap.get(t.dataId).memoryOffset;
+  return new Float32Array(backend.wasm.HEAPU8.buffer, offset, tf.util.sizeFromShape(t.shape));
+}
+
+/** The three convolution kernels on one open library, with their per-geometry primitive cache. */
+export class ConvKernels {
+  readonly #cache = new Map<string, Convolution>();
+  /** Kernel calls run natively so far. */
+  calls = 0;
+
+  constructor(readonly dnnl: Dnnl) {}
+
+  /**
+   * The kernels as overrides. Each runs natively on float32 NHWC tensors and otherwise calls
+   * `fallbacks[kernelName]` (built from the stock kernel), or the stock kernel.
+   */
+  overrides(fallbacks: readonly KernelOverride[]): KernelOverride[] {
+    return (Object.keys(KERNELS) as Kind[]).map((kind) => {
+      const { name, inputs } = KERNELS[kind];
+      const fallback = fallbacks.find((f) => f.kernelName === name);
+      return {
+        kernelName: name,
+        make: (stock) => {
+          const other = fallback?.make(stock) ?? stock;
+          return (args) => {
+            const [a, b] = inputs.map((n) => args.inputs[n] as tf.TensorInfo);
+            const attrs = args.attrs as unknown as ConvAttrs;
+            if (attrs.dataFormat !== "NHWC" || a.dtype !== "float32" || b.dtype !== "float32") {
+              return other(args);
+            }
+            return this.#run(kind, a, b, attrs, args.backend as unknown as WasmBackend);
+          };
+        },
+      };
+    });
+  }
+
+  #run(
+    kind: Kind,
+    a: tf.TensorInfo,
+    b: tf.TensorInfo,
+    attrs: ConvAttrs,
+    backend: WasmBackend,
+  ): tf.TensorInfo {
+    const { info, outShape } = geometry(kind, a, b, attrs);
+    const key = [
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      info.outChannels,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.dilationHeight,
+      info.dilationWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+      info.padInfo.bottom,
+      info.padInfo.right,
+    ].join();
+    let conv = this.#cache.get(key);
+    if (conv === undefined) this.#cache.set(key, conv = new Convolution(this.dnnl, info));
+    const plan = conv.plan(kind);
+    // Allocate first: makeOutput may grow the heap, which detaches older views.
+    const out = backend.makeOutput(outShape, "float32");
+    plan.run([heapView(backend, a), heapView(backend, b), heapView(backend, out)]);
+    this.calls++;
+    return out;
+  }
+}
