@@ -1,0 +1,50 @@
+/**
+ * Checks of searcher options, so a bad option is a one-line error before any trial starts.
+ *
+ * @module
+ */
+import { type Degree, DEGREES } from "../nn/approximation.ts";
+
+/** Throws unless `value` is an integer >= `min` (default 1). */
+export function checkInteger(where: string, name: string, value: number, min = 1): number {
+  if (!(Number.isSafeInteger(value) && value >= min)) {
+    throw new Error(`${where}: ${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Throws unless `low <= value <= high`. */
+export function checkRange(where: string, name: string, value: number, low: number, high: number): number {
+  if (!(typeof value === "number" && value >= low && value <= high)) {
+    throw new Error(`${where}: ${name} must be a number in [${low}, ${high}], got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Throws unless `degrees` is a non-empty list of distinct plan degrees. */
+export function checkDegrees(where: string, degrees: readonly Degree[]): readonly Degree[] {
+  if (
+    !Array.isArray(degrees) || degrees.length === 0 || new Set(degrees).size !== degrees.length ||
+    degrees.some((d) => !DEGREES.includes(d))
+  ) {
+    throw new Error(
+      `${where}: degrees must be distinct values of ${DEGREES.join(", ")}, got ${JSON.stringify(degrees)}`,
+    );
+  }
+  return degrees;
+}
+
+/**
+ * Cycles of `population` trials x `interval` images that fit in `images`; throws if not even one
+ * fits, naming the numbers to change.
+ */
+export function cyclesWithin(where: string, images: number, population: number, interval: number): number {
+  const cycles = Math.floor(images / (population * interval));
+  if (cycles < 1) {
+    throw new Error(
+      `${where}: ${images} training images do not fit one cycle of ${population} trials x ${interval} images; ` +
+        `raise the budget or lower population or interval`,
+    );
+  }
+  return cycles;
+}
