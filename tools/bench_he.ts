@@ -1,15 +1,16 @@
 /**
  * Benchmark of the Delphi algebra: field multiply, HE linear layers of CNN-7 (offline time,
- * bytes, packing; online plaintext time) and polynomial activations (offline HE and online
- * per element). Prints JSON and writes it to results/.
+ * bytes, packing; online plaintext time), what circuit privacy costs per HE answer
+ * (re-randomisation and noise flooding against a bare switch to one prime) and polynomial
+ * activations (offline HE and online per element). Prints JSON and writes it to results/; the
+ * cost model's `measured` calibration reads it.
  *
  * Both parties run in this one process over an in-memory channel, so "offline ms" is the sum of
  * the client's and the server's work (one thread). Online polynomial times are also measured
  * per party by replaying recorded messages. Every time is the minimum over `--reps` runs (the
  * machine is shared; minima are the least noisy estimate of the work itself).
  *
- * Usage: deno run -A tools/bench_he.ts [--reps 3] [--poly-n 65536] [--skip-linear]
- *   [--out results/bench_he.json]
+ * Usage: deno task bench:he [--reps 3] [--poly-n 65536] [--skip-linear] [--out results/bench_he.json]
  *
  * @module
  */
@@ -38,8 +39,16 @@ import {
   linearOfflineServer,
   linearOnlineServer,
 } from "../lib/mpc/he/linear.ts";
-import { answerKey, disposeAnswerKey } from "../lib/mpc/he/answer.ts";
-import { disposeKeys, heContext, heKeys } from "../lib/mpc/he/seal.ts";
+import { answerKey, disposeAnswerKey, privateAnswer } from "../lib/mpc/he/answer.ts";
+import {
+  type CipherText,
+  disposeKeys,
+  encryptToBytes,
+  heContext,
+  heKeys,
+  loadCiphertext,
+  plaintextFromCoeffs,
+} from "../lib/mpc/he/seal.ts";
 import type { PolyDegree } from "../lib/mpc/poly/layout.ts";
 import {
   polyOfflineClient,
@@ -50,14 +59,24 @@ import {
 import { RING } from "../lib/mpc/poly/ring.ts";
 import { IknpReceiver, IknpSender } from "../lib/mpc/ot/iknp.ts";
 
+const USAGE =
+  `usage: deno task bench:he [--reps 3] [--poly-n 65536] [--skip-linear] [--out results/bench_he.json]
+  Times the HE linear layers of CNN-7, circuit privacy per answer and the polynomial protocol
+  (both parties in one process, one thread); writes the JSON the cost model's calibration reads.`;
+
 const { values: args } = parseArgs({
   options: {
     reps: { type: "string", default: "3" },
     "poly-n": { type: "string", default: "65536" },
     "skip-linear": { type: "boolean", default: false },
     out: { type: "string", default: "results/bench_he.json" },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
+if (args.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
 const reps = Number(args.reps), polyN = Number(args["poly-n"]);
 const prg = new Prg();
 
@@ -101,7 +120,7 @@ async function benchField() {
   const n = 1 << 20;
   const a = Fp.random(n, prg), b = Fp.random(n, prg), c = new Float64Array(n);
   const ms = await minTime(reps, () => Fp.mulVec(a, b, c));
-  return { mulNs: (ms * 1e6) / n };
+  return { mulNs: (ms * 1e6) / n, bytesPerElement: Fp.bytesPerElement };
 }
 
 async function benchLinear() {
@@ -144,6 +163,8 @@ async function benchLinear() {
       kind: op.kind,
       input: layer.inputShape,
       output: outputShape(layer),
+      macs: shapeSize(outputShape(layer)) *
+        (hasWeights(layer) ? kernelLength(layer) / outputShape(layer)[2] : 0),
       offlineMs,
       onlineMs,
       clientSentBytes: bytes.sent,
@@ -155,6 +176,7 @@ async function benchLinear() {
         inputCiphertexts: pk.inputPolys,
         outputCiphertexts: pk.outputPolys,
         products: pk.products,
+        kernelPlaintexts: pk.channelGroups * pk.outputGroups,
       },
     });
     offlineTotal += offlineMs, onlineTotal += onlineMs, bytesTotal += bytes.sent + bytes.received;
@@ -179,7 +201,7 @@ async function benchPoly(degree: PolyDegree, n: number) {
     q2: answerKey(hq2, keys.q2.publicKey),
   };
   let states: [Awaited<ReturnType<typeof polyOfflineClient>>, Awaited<ReturnType<typeof polyOfflineServer>>];
-  let offlineBytes = 0;
+  let offlineBytes = { toServer: 0, toClient: 0 };
   // One OT session (base OTs once, as in inference) for all repetitions; bytes counted per run.
   const [och, osh] = memoryChannelPair();
   const [clientOt, serverOt] = await Promise.all([IknpSender.setup(och, prg), IknpReceiver.setup(osh, prg)]);
@@ -190,7 +212,10 @@ async function benchPoly(degree: PolyDegree, n: number) {
       polyOfflineServer(osh, he, serverOt, layout, coeffs, prg),
     ]);
     const t = och.stats().total;
-    offlineBytes = t.bytesSent + t.bytesReceived - before.bytesSent - before.bytesReceived;
+    offlineBytes = {
+      toServer: t.bytesSent - before.bytesSent,
+      toClient: t.bytesReceived - before.bytesReceived,
+    };
   });
   och.close();
   osh.close();
@@ -200,10 +225,9 @@ async function benchPoly(degree: PolyDegree, n: number) {
   // Record one online exchange, then time each party alone on replayed messages.
   const [cch, sch] = memoryChannelPair();
   const cRec = new Replay(cch), sRec = new Replay(sch);
-  let onlineBytes = 0;
   await Promise.all([polyOnlineClient(cRec, cs), polyOnlineServer(sRec, ss, s)]);
   const t = cch.stats().total;
-  onlineBytes = t.bytesSent + t.bytesReceived;
+  const onlineBytes = { toServer: t.bytesSent, toClient: t.bytesReceived };
   const bothMs = await minTime(
     reps,
     () => Promise.all([polyOnlineClient(cch, cs), polyOnlineServer(sch, ss, s)]),
@@ -217,11 +241,51 @@ async function benchPoly(degree: PolyDegree, n: number) {
     degree,
     elements: n,
     offlineUsPerElement: perElement(offlineMs),
-    offlineBytesPerElement: offlineBytes / n,
+    offlineBytesToServerPerElement: offlineBytes.toServer / n,
+    offlineBytesToClientPerElement: offlineBytes.toClient / n,
     onlineUsPerElement: perElement(bothMs),
     onlineServerUsPerElement: perElement(serverMs),
     onlineClientUsPerElement: perElement(clientMs),
-    onlineBytesPerElement: onlineBytes / n,
+    onlineBytesToServerPerElement: onlineBytes.toServer / n,
+    onlineBytesToClientPerElement: onlineBytes.toClient / n,
+  };
+}
+
+/**
+ * Per answer ciphertext, what circuit privacy adds: `privateAnswer` (a fresh public-key
+ * encryption of zero, flooding, switch to one prime, serialisation) against the bare switch and
+ * serialisation the server did before, on a product of a query and a full-range plaintext.
+ */
+async function benchAnswer() {
+  const he = await heContext();
+  const keys = heKeys(he);
+  const key = answerKey(he, keys.publicKey);
+  const ct = loadCiphertext(
+    he,
+    encryptToBytes(keys, plaintextFromCoeffs(he, Fp.random(he.degree, prg))),
+    "query",
+  );
+  const w = plaintextFromCoeffs(he, Fp.random(he.degree, prg));
+  const acc = he.evaluator.multiplyPlain(ct, w) as CipherText;
+  const count = 20, products = 16;
+  const bareMs = await minTime(reps, () => {
+    for (let i = 0; i < count; i++) {
+      const c = acc.clone();
+      he.evaluator.cipherModSwitchTo(c, he.context.lastParmsId, c);
+      c.saveArray(he.seal.ComprModeType.none);
+      c.delete();
+    }
+  });
+  const privateMs = await minTime(reps, () => {
+    for (let i = 0; i < count; i++) privateAnswer(key, acc, products, prg);
+  });
+  for (const o of [ct, w, acc]) o.delete();
+  disposeKeys(keys);
+  disposeAnswerKey(key);
+  return {
+    bareMsPerAnswer: bareMs / count,
+    privateMsPerAnswer: privateMs / count,
+    productsPerAnswer: products,
   };
 }
 
@@ -229,6 +293,7 @@ const result = {
   // Machine, commit and date come from writeBenchmark.
   timing: "minima over repetitions (the cores may be shared)",
   field: await benchField(),
+  answer: await benchAnswer(),
   linear: args["skip-linear"] ? null : await benchLinear(),
   poly: [await benchPoly(2, polyN), await benchPoly(3, polyN)],
 };
