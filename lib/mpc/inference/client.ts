@@ -29,15 +29,9 @@ import { linearOfflineClient } from "../he/linear.ts";
 import { plainLinear } from "../he/plain.ts";
 import { type TensorScale, tensorScales } from "../quantize.ts";
 import { inferShapes, type Shape } from "../../nn/graph.ts";
-import {
-  acceptSession,
-  gather,
-  type PublicNetwork,
-  type SessionOffer,
-  type SessionPins,
-  siteLayout,
-} from "./public.ts";
+import { acceptSession, gather, type PublicNetwork, type SessionOffer, type SessionPins } from "./public.ts";
 import { evaluatorOffline, evaluatorOnline } from "./relu.ts";
+import { buildSchedule, type Schedule } from "./schedule.ts";
 import {
   alignShares,
   DERIVE,
@@ -46,7 +40,6 @@ import {
   INPUT_KIND,
   OUTPUT_KIND,
   polyLayout,
-  poolLayer,
   type ProgressHooks,
   SETUP_SECTION,
 } from "./steps.ts";
@@ -58,7 +51,6 @@ import {
 } from "../poly/protocol.ts";
 import { RING } from "../poly/ring.ts";
 import { IknpSender } from "../ot/iknp.ts";
-import type { LinearOp } from "../he/layer.ts";
 import { argmax } from "../../report/stats.ts";
 
 /** Options of {@link InferenceClient.open}. */
@@ -107,7 +99,9 @@ export class InferenceClient {
   #polyOt: IknpSender;
   #evaluator: ReluEvaluator;
   #scales: Map<string, TensorScale>;
-  #shapes: Map<string, Shape>;
+  /** Which sub-protocol runs each op (the server walks the same schedule). */
+  #schedule: Schedule;
+  #inputShape: Shape;
   #prepared: ClientOffline[] = [];
   #closed = false;
 
@@ -126,7 +120,8 @@ export class InferenceClient {
     this.#polyOt = polyOt;
     this.#evaluator = evaluator;
     this.#scales = tensorScales(offer.network.graph, offer.network.fracBits);
-    this.#shapes = inferShapes(offer.network.graph);
+    this.#schedule = buildSchedule(offer.network);
+    this.#inputShape = inferShapes(offer.network.graph).get(offer.network.graph.ops[0].id)!;
   }
 
   /** Session start (offline phase, section "setup"): offer, handshake, OT and HE keys. */
@@ -199,7 +194,7 @@ export class InferenceClient {
 
   /** The image in fixed point; throws (before any message is sent) if it does not fit. */
   #encode(image: ArrayLike<number>): Float64Array {
-    const [h, w, c] = this.#shapes.get(this.network.graph.ops[0].id)!;
+    const [h, w, c] = this.#inputShape;
     if (image.length !== h * w * c) {
       throw new RangeError(
         `client: the image has ${image.length} values, ${this.network.graph.name} needs ${h}x${w}x${c} (HWC)`,
@@ -209,40 +204,36 @@ export class InferenceClient {
   }
 
   async #offline(): Promise<ClientOffline> {
-    const ch = this.#ch, graph = this.network.graph, f = this.network.fracBits;
+    const ch = this.#ch, f = this.network.fracBits;
     const shares = new Map<string, Float64Array>();
     const relu = new Map<string, EvaluatorReluBatch[]>();
     const poly = new Map<string, PolyClientState[]>();
     ch.setPhase("offline");
-    for (const op of graph.ops) {
+    for (const step of this.#schedule.steps) {
+      const { op } = step;
       const r = op.inputs.length ? shares.get(op.inputs[0])! : undefined;
       let share: Float64Array;
-      switch (op.kind) {
+      switch (step.kind) {
         case "input":
-          ch.section(op.id);
-          share = Fp.random(op.shape[0] * op.shape[1] * op.shape[2], this.#prg);
+          ch.section(step.section);
+          share = Fp.random(step.size, this.#prg);
           break;
-        case "conv":
-        case "dense": {
-          ch.section(op.id);
-          const layer = { op: op as LinearOp, inputShape: this.#shapes.get(op.inputs[0])! };
-          share = await linearOfflineClient(ch, this.#keys.p, layer, r!);
+        case "he-linear":
+          ch.section(step.section);
+          share = await linearOfflineClient(ch, this.#keys.p, step.layer, r!);
           break;
-        }
-        case "batchnorm":
-        case "flatten":
+        case "identity":
           share = r!;
           break;
-        case "avgpool":
-        case "globalavgpool":
-          share = plainLinear(poolLayer(graph, op), undefined, r!);
+        case "pool":
+          share = plainLinear(step.layer, undefined, r!);
           break;
         case "add":
           share = alignShares(this.#scales, op, shares);
           break;
         case "activation": {
-          ch.section(op.id);
-          const layout = siteLayout(this.network, op.id);
+          ch.section(step.section);
+          const { layout } = step;
           // The next layer's mask; zero on degree-0 neurons, whose value (a constant) the server holds.
           share = Fp.random(layout.size, this.#prg);
           for (const i of layout.constant) share[i] = 0;
@@ -251,7 +242,7 @@ export class InferenceClient {
             await evaluatorOffline(this.#evaluator, gather(r!, layout.relu), gather(share, layout.relu), f),
           );
           const batches: PolyClientState[] = [];
-          for (const [degree, indices] of layout.poly) {
+          for (const { degree, indices } of step.poly) {
             batches.push(
               await polyOfflineClient(
                 ch,
@@ -274,24 +265,27 @@ export class InferenceClient {
   }
 
   async #online(x: Float64Array, offline: ClientOffline): Promise<InferenceResult> {
-    const ch = this.#ch, graph = this.network.graph;
+    const ch = this.#ch, { steps, output } = this.#schedule;
     ch.setPhase("online");
-    for (const op of graph.ops) {
-      if (op.kind === "input") {
-        ch.section(op.id);
-        await ch.send(INPUT_KIND, Fp.toBytes(Fp.subVec(x, offline.shares.get(op.id)!)));
-      } else if (op.kind === "activation") {
-        ch.section(op.id);
-        await evaluatorOnline(this.#evaluator, offline.relu.get(op.id)!);
-        for (const state of offline.poly.get(op.id)!) await polyOnlineClient(ch, state);
+    for (const step of steps) {
+      if (step.kind === "input") {
+        ch.section(step.section);
+        await ch.send(INPUT_KIND, Fp.toBytes(Fp.subVec(x, offline.shares.get(step.op.id)!)));
+      } else if (step.kind === "activation") {
+        ch.section(step.section);
+        await evaluatorOnline(this.#evaluator, offline.relu.get(step.op.id)!);
+        for (const state of offline.poly.get(step.op.id)!) await polyOnlineClient(ch, state);
       }
     }
-    const last = graph.ops[graph.ops.length - 1].id;
-    ch.section(last);
-    const mine = offline.shares.get(last)!;
-    const output = Fp.addVec(Fp.fromBytes(await ch.recv(OUTPUT_KIND), mine.length, "output share"), mine);
-    const scale = this.#scales.get(last)!;
-    const logits = Fp.toSignedVec(output).map((v) => v / (2 ** scale.bits * scale.multiplier));
-    return { logits, output, predicted: argmax(logits), shares: offline.shares };
+    // The output share arrives in the section of the last step, as the server sends it.
+    ch.section(steps[steps.length - 1].section);
+    const mine = offline.shares.get(output)!;
+    const logitsShare = Fp.addVec(
+      Fp.fromBytes(await ch.recv(OUTPUT_KIND), mine.length, "output share"),
+      mine,
+    );
+    const scale = this.#scales.get(output)!;
+    const logits = Fp.toSignedVec(logitsShare).map((v) => v / (2 ** scale.bits * scale.multiplier));
+    return { logits, output: logitsShare, predicted: argmax(logits), shares: offline.shares };
   }
 }

@@ -32,8 +32,8 @@ import {
   type ServedNetwork,
   type SessionOffer,
   type SiteLayout,
-  siteLayout,
 } from "./public.ts";
+import { buildSchedule, type Schedule } from "./schedule.ts";
 import { garbleRelus, garblerOnline } from "./relu.ts";
 import {
   alignShares,
@@ -43,7 +43,6 @@ import {
   INPUT_KIND,
   OUTPUT_KIND,
   polyLayout,
-  poolLayer,
   type ProgressHooks,
   SETUP_SECTION,
 } from "./steps.ts";
@@ -93,6 +92,8 @@ export class InferenceServer {
   /** OT extension for the polynomial protocol's lift (the server is its receiver). */
   #polyOt: IknpReceiver;
   #garbler: ReluGarbler;
+  /** Which sub-protocol runs each op (the client walks the same schedule). */
+  #schedule: Schedule;
   #prepared: Map<string, OfflineState>[] = [];
   #closed = false;
 
@@ -108,6 +109,7 @@ export class InferenceServer {
     this.#ch = ch;
     this.#served = served;
     this.offer = offer;
+    this.#schedule = buildSchedule(offer.network);
     this.#prg = prg;
     this.#he = polyHe;
     this.#polyOt = polyOt;
@@ -170,25 +172,25 @@ export class InferenceServer {
   }
 
   async #offline(): Promise<Map<string, OfflineState>> {
-    const ch = this.#ch, { graph, net } = this.#served;
+    const ch = this.#ch, { net } = this.#served;
     const f = net.fracBits;
     const state = new Map<string, OfflineState>();
     ch.setPhase("offline");
-    for (const op of graph.ops) {
-      if (op.kind === "conv" || op.kind === "dense") {
-        ch.section(op.id);
-        const q = net.ops[op.id] as QuantizedLinear;
-        state.set(op.id, {
+    for (const step of this.#schedule.steps) {
+      if (step.kind === "he-linear") {
+        ch.section(step.section);
+        const q = net.ops[step.op.id] as QuantizedLinear;
+        state.set(step.op.id, {
           kind: "linear",
           u: await linearOfflineServer(ch, this.#he.p, q.layer, q.field, this.#prg),
         });
-      } else if (op.kind === "activation") {
-        ch.section(op.id);
-        const layout = siteLayout(this.offer.network, op.id);
-        const act = net.ops[op.id] as QuantizedActivation;
+      } else if (step.kind === "activation") {
+        ch.section(step.section);
+        const { layout } = step;
+        const act = net.ops[step.op.id] as QuantizedActivation;
         const relu = await garbleRelus(this.#garbler, layout.relu.length, f);
         const poly: PolyBatch[] = [];
-        for (const [degree, indices] of layout.poly) {
+        for (const { degree, indices } of step.poly) {
           const coefficients = Array.from(
             { length: degree + 1 },
             (_, k) => Float64Array.from(indices, (i) => act.coefficients[i % layout.channels][k]),
@@ -205,50 +207,43 @@ export class InferenceServer {
             ),
           });
         }
-        state.set(op.id, { kind: "activation", layout, relu, poly });
+        state.set(step.op.id, { kind: "activation", layout, relu, poly });
       }
     }
     return state;
   }
 
   async #online(state: Map<string, OfflineState>): Promise<Map<string, Float64Array>> {
-    const ch = this.#ch, { graph, net } = this.#served;
+    const ch = this.#ch, { net } = this.#served;
     const shares = new Map<string, Float64Array>();
     ch.setPhase("online");
-    for (const op of graph.ops) {
-      // Local steps (batch-norm, flatten, pooling, adds) count towards the layer before them.
-      if (op.kind === "input" || op.kind === "conv" || op.kind === "dense" || op.kind === "activation") {
-        ch.section(op.id);
-      }
+    for (const step of this.#schedule.steps) {
+      const { op } = step;
       const x = op.inputs.length ? shares.get(op.inputs[0])! : undefined;
       let y: Float64Array;
-      switch (op.kind) {
+      switch (step.kind) {
         case "input":
-          y = Fp.fromBytes(
-            await ch.recv(INPUT_KIND),
-            op.shape[0] * op.shape[1] * op.shape[2],
-            "masked input",
-          );
+          ch.section(step.section);
+          y = Fp.fromBytes(await ch.recv(INPUT_KIND), step.size, "masked input");
           break;
-        case "conv":
-        case "dense": {
+        case "he-linear": {
+          ch.section(step.section);
           const q = net.ops[op.id] as QuantizedLinear;
           const s = state.get(op.id) as Extract<OfflineState, { kind: "linear" }>;
           y = linearOnlineServer(q.layer, q.field, x!, s.u);
           break;
         }
-        case "batchnorm":
-        case "flatten":
+        case "identity":
           y = x!;
           break;
-        case "avgpool":
-        case "globalavgpool":
-          y = plainLinear(poolLayer(graph, op), undefined, x!);
+        case "pool":
+          y = plainLinear(step.layer, undefined, x!);
           break;
         case "add":
           y = alignShares(net.scales, op, shares);
           break;
         case "activation": {
+          ch.section(step.section);
           const s = state.get(op.id) as Extract<OfflineState, { kind: "activation" }>;
           y = await this.#activationOnline(net.ops[op.id] as QuantizedActivation, s, x!);
           break;
@@ -256,8 +251,7 @@ export class InferenceServer {
       }
       shares.set(op.id, y);
     }
-    const last = graph.ops[graph.ops.length - 1].id;
-    await ch.send(OUTPUT_KIND, Fp.toBytes(shares.get(last)!));
+    await ch.send(OUTPUT_KIND, Fp.toBytes(shares.get(this.#schedule.output)!));
     return shares;
   }
 

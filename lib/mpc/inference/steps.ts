@@ -1,6 +1,6 @@
 /**
  * Pieces both parties of the inference protocol share: message kinds of the protocol's own
- * messages, the local steps on shares (pooling, residual add), and seed derivation.
+ * messages, the residual add on shares, and seed derivation.
  *
  * @module
  */
@@ -8,10 +8,9 @@
 import { createHash } from "node:crypto";
 import type { Channel, Phase } from "../channel.ts";
 import { Fp } from "../field.ts";
-import type { LinearLayer, LinearOp } from "../he/layer.ts";
 import type { TensorScale } from "../quantize.ts";
 import type { PolyDegree, PolyLayout } from "../poly/layout.ts";
-import { type Graph, inferShapes, type Op } from "../../nn/graph.ts";
+import type { Op } from "../../nn/graph.ts";
 
 /**
  * What the parties need from a connection: a `Channel` that also names sections, so time and
@@ -43,14 +42,6 @@ export function polyLayout(degree: PolyDegree, fracBits: number): PolyLayout {
 /** A 16-byte seed for stream `label`, derived from `seed` (so streams never overlap). */
 export function deriveSeed(seed: Uint8Array, label: string): Uint8Array {
   return new Uint8Array(createHash("sha256").update(seed).update(label).digest().subarray(0, 16));
-}
-
-/** An avgpool or globalavgpool op as a (public, weightless) linear layer: each party sums its share's windows. */
-export function poolLayer(graph: Graph, op: Op): LinearLayer {
-  if (op.kind !== "avgpool" && op.kind !== "globalavgpool") {
-    throw new Error(`op '${op.id}' is not a pooling op`);
-  }
-  return { op: op as LinearOp, inputShape: inferShapes(graph).get(op.inputs[0])! };
 }
 
 /**

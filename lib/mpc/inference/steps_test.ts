@@ -4,7 +4,12 @@ import { Prg } from "../prg.ts";
 import { share } from "../sharing.ts";
 import { plainLinear } from "../he/plain.ts";
 import { resnet32 } from "../../nn/architectures.ts";
-import { alignShares, deriveSeed, poolLayer } from "./steps.ts";
+import { alignShares, deriveSeed } from "./steps.ts";
+import { buildSchedule } from "./schedule.ts";
+import { activationSites, type Graph } from "../../nn/graph.ts";
+
+const allReluMasks = (graph: Graph) =>
+  Object.fromEntries(activationSites(graph).map((s) => [s.id, Array(s.channels).fill("relu")]));
 import { tensorScales } from "../quantize.ts";
 
 Deno.test("alignShares: shares of a residual add reconstruct 2^f x (f-bit input) + (2f-bit input)", () => {
@@ -27,17 +32,19 @@ Deno.test("alignShares: shares of a residual add reconstruct 2^f x (f-bit input)
   ]);
 });
 
-Deno.test("poolLayer: pooling on each share sums windows of the reconstructed value", () => {
+Deno.test("pooling steps: pooling on each share sums windows of the reconstructed value", () => {
   const graph = resnet32();
-  const gap = graph.ops.find((op) => op.kind === "globalavgpool")!;
-  const layer = poolLayer(graph, gap);
+  const step = buildSchedule({ graph, fracBits: 9, masks: allReluMasks(graph) }).steps.find((s) =>
+    s.op.kind === "globalavgpool"
+  )!;
+  assert.equal(step.kind, "pool");
+  const layer = (step as Extract<typeof step, { kind: "pool" }>).layer;
   assert.deepEqual(layer.inputShape, [8, 8, 64]);
   const prg = new Prg(new Uint8Array(16).fill(5));
   const x = Fp.fromSignedVec(Array.from({ length: 8 * 8 * 64 }, (_, i) => (i % 7) - 3));
   const { server, client } = share(x, prg);
   const sum = Fp.addVec(plainLinear(layer, undefined, server), plainLinear(layer, undefined, client));
   assert.deepEqual(Array.from(sum), Array.from(plainLinear(layer, undefined, x)));
-  assert.throws(() => poolLayer(graph, graph.ops[1]), /not a pooling op/);
 });
 
 Deno.test("deriveSeed gives independent 16-byte streams per label", () => {
