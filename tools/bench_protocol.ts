@@ -1,44 +1,37 @@
 /**
- * Benchmark of the secure-inference protocol: CNN-7 end to end between two OS processes over
- * loopback TCP (all-ReLU, and a plan replacing ~80% of the ReLUs), per-layer offline HE and
- * online times, per-ReLU garbling costs, per-element polynomial costs, and the agreement of
- * the secure (fixed-point) result with plaintext inference on test images.
+ * Benchmark of the secure-inference protocol: CNN-7, VGG-16 and ResNet-32 end to end between two
+ * OS processes over loopback TCP (all-ReLU, and a plan replacing ~80% of the ReLUs), per-layer
+ * offline and online times and bytes by direction (lib/mpc/inference/summary.ts), per-ReLU
+ * garbling costs, per-element polynomial costs, and the agreement of the secure (fixed-point)
+ * result with plaintext inference on test images (lib/mpc/inference/agreement.ts).
  *
  * ```
- * deno task bench:protocol [--weights data/pretrained/cnn7 | random:1] [--repeats 3]
- *   [--plan80-weights data/pretrained/cnn7-plan80]
- *   [--accuracy 100] [--secure-images 5] [--frac-bits F] [--out results/bench_protocol.json]
- * deno task bench:protocol --agreement-only [--weights DIR] [--plan all_relu|plan80]
- *   [--accuracy 100] [--secure-images 100] [--out results/agreement_cnn7_PLAN.json]
+ * deno task bench:protocol [--models cnn7,vgg16,resnet32] [--repeats 3] [--accuracy 100]
+ *   [--secure-images 5] [--frac-bits F] [--out results/bench_protocol.json]
+ * deno task bench:protocol --agreement-only [--plan all_relu|plan80] [--accuracy 100]
+ *   [--secure-images 100] [--out results/agreement_cnn7_PLAN.json]
  * ```
  *
- * `--agreement-only` measures agreement alone (both plans unless `--plan` names one, so the two
- * can run in parallel processes) and prints it, writing it to `--out` only when given.
+ * Weights: data/pretrained/<model> (the 80% plan: data/pretrained/<model>-plan80) where they
+ * exist, else seeded random weights (timing does not depend on weights; the plan's coefficients
+ * are then fitted to 64 training images, and no agreement is measured for such a model). The 80%
+ * plan is alpha 0.8 with degree 2 at every site (floor(0.8 x C) channels). `--agreement-only`
+ * measures CNN-7's agreement alone (both plans unless `--plan` names one, so the two can run in
+ * parallel processes).
  *
  * F, the fixed-point fractional bits, defaults to DEFAULT_FRAC_BITS (lib/mpc/fixed.ts); the
- * garbled-circuit ReLUs are measured truncating by F bits, as inference does.
+ * garbled-circuit ReLUs are measured truncating by F bits, as inference does. Timings are
+ * wall-clock on a shared machine: medians over repeats.
  *
- * Weights default to data/pretrained/cnn7 when it exists, else seeded random weights (timing
- * does not depend on weights; agreement figures then describe an untrained network). The 80%
- * plan is alpha 0.8 with degree 2 at every site (floor(0.8 x C) channels: 79.7% of the 173,056
- * activations); it runs on the weights fine-tuned with it (data/pretrained/cnn7-plan80, trained
- * with data/plans/cnn7_uniform80_deg2.json) when they exist, else on the all-ReLU weights with
- * coefficients fitted to 64 training images.
- *
- * Agreement: for `--accuracy` test images the fixed-point reference (which the secure protocol
- * equals bit for bit with ReLU, and up to polynomial truncation units otherwise; see the tests)
- * is compared with float inference; `--secure-images` of them also run the real protocol
- * in-process and are compared with the reference. Timings are wall-clock on a shared machine:
- * medians over repeats.
- *
- * Internal: `--role server|client --port N` runs one party and prints "STATS <json>".
+ * Internal: `--role server|client --port N --model M --plan P` runs one party and prints
+ * "STATS <json>".
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { BENCHMARK_RUN, writeBenchmark } from "../lib/report/results.ts";
-import { architecture } from "../lib/nn/architectures.ts";
+import { architecture, MODEL_NAMES, type ModelName } from "../lib/nn/architectures.ts";
 import { allReluPlan, countPlan, type Plan, uniformPlan } from "../lib/nn/plan.ts";
 import {
   connect,
@@ -50,7 +43,14 @@ import {
 import { InferenceClient } from "../lib/mpc/inference/client.ts";
 import { InferenceServer } from "../lib/mpc/inference/server.ts";
 import { type PreparedNetwork, prepareNetwork } from "../lib/mpc/inference/model.ts";
-import { plaintextAgreement, plaintextOutput, testImages } from "../lib/mpc/inference/agreement.ts";
+import {
+  plaintextAgreement,
+  plaintextOutput,
+  secureAgreement,
+  testImages,
+} from "../lib/mpc/inference/agreement.ts";
+import { planSchedule } from "../lib/mpc/inference/schedule.ts";
+import { summarizeRuns } from "../lib/mpc/inference/summary.ts";
 import { Fp } from "../lib/mpc/field.ts";
 import { DEFAULT_FRAC_BITS, encodeFixed } from "../lib/mpc/fixed.ts";
 import { Prg } from "../lib/mpc/prg.ts";
@@ -68,7 +68,7 @@ import {
 } from "../lib/mpc/poly/protocol.ts";
 import { benchGc } from "./bench_gc.ts";
 import { DenoProcess } from "./testdata/process.ts";
-import { argmax, median, roundTo } from "../lib/report/stats.ts";
+import { median, roundTo } from "../lib/report/stats.ts";
 import { Progress } from "../lib/train/progress.ts";
 
 const PLANS = ["all_relu", "plan80"] as const;
@@ -76,17 +76,29 @@ const PLANS = ["all_relu", "plan80"] as const;
 const CIFAR10_BENCHMARK = { ...BENCHMARK_RUN, dataset: "cifar10" };
 type PlanName = typeof PLANS[number];
 
-function planFor(name: PlanName): Plan {
-  const graph = architecture("cnn7");
+function planFor(model: ModelName, name: PlanName): Plan {
+  const graph = architecture(model);
   return name === "all_relu" ? allReluPlan(graph) : uniformPlan(graph, 0.8, 2);
 }
 
-/** What every measurement runs on: the weights (per plan) and the fixed-point bits. */
+/** What one model's measurements run on: the weights (per plan) and the fixed-point bits. */
 interface Setup {
+  readonly model: ModelName;
   readonly weights: string;
   /** Weights fine-tuned with the 80% plan (they carry its masks and coefficients), or `weights`. */
   readonly plan80Weights: string;
   readonly fracBits: number;
+}
+
+/** The weights `model` runs on: shipped where they exist, else seeded random ones. */
+async function setupFor(model: ModelName, fracBits: number): Promise<Setup> {
+  const weights = await modelDirOr(`data/pretrained/${model}`, "random:1");
+  return {
+    model,
+    weights,
+    plan80Weights: await modelDirOr(`data/pretrained/${model}-plan80`, weights),
+    fracBits,
+  };
 }
 
 function weightsFor(setup: Setup, plan: PlanName): string {
@@ -95,9 +107,9 @@ function weightsFor(setup: Setup, plan: PlanName): string {
 
 async function prepare(setup: Setup, plan: PlanName): Promise<PreparedNetwork> {
   return await prepareNetwork({
-    model: "cnn7",
+    model: setup.model,
     weights: weightsFor(setup, plan),
-    plan: planFor(plan),
+    plan: planFor(setup.model, plan),
     fracBits: setup.fracBits,
     calibrationImages: 64,
   });
@@ -192,8 +204,7 @@ async function endToEnd(
   plan: PlanName,
 ): Promise<{ server: TrafficStats; client: TrafficStats }> {
   const args = (role: string, port: string) => [
-    ...["--role", role, "--port", port, "--plan", plan],
-    ...["--weights", setup.weights, "--plan80-weights", setup.plan80Weights],
+    ...["--role", role, "--port", port, "--models", setup.model, "--plan", plan],
     ...["--frac-bits", String(setup.fracBits)],
   ];
   const { server, client } = await runParties(
@@ -206,45 +217,6 @@ async function endToEnd(
 }
 
 const round = (x: number, digits = 3) => roundTo(x, digits);
-
-/** Medians over runs of the client's phase times, total bytes, and per-layer times. */
-export function summarizeRuns(runs: { server: TrafficStats; client: TrafficStats }[]) {
-  const offline = runs.map((r) => r.client.phases.offline.timeMs / 1000);
-  const online = runs.map((r) => r.client.phases.online.timeMs / 1000);
-  const cell = (s: TrafficStats, section: string, phase: "offline" | "online") =>
-    s.sections.find((c) => c.section === section && c.phase === phase);
-  const sections = [...new Set(runs[0].client.sections.map((c) => c.section))].filter((s) =>
-    /^(conv|dense|act)/.test(s)
-  );
-  const layers: Record<string, Record<string, number>> = {};
-  for (const section of sections) {
-    // Offline: the client waits for the server's answer, so its time is the layer's. Online
-    // linear layers run on the server alone.
-    const onlineSide = section.startsWith("act") ? "client" : "server";
-    layers[section] = {
-      offline_s: round(median(runs.map((r) => (cell(r.client, section, "offline")?.timeMs ?? 0) / 1000))),
-      online_s: round(
-        median(runs.map((r) => (cell(r[onlineSide], section, "online")?.timeMs ?? 0) / 1000)),
-        4,
-      ),
-      offline_bytes: (cell(runs[0].client, section, "offline")?.bytesSent ?? 0) +
-        (cell(runs[0].client, section, "offline")?.bytesReceived ?? 0),
-      online_bytes: (cell(runs[0].client, section, "online")?.bytesSent ?? 0) +
-        (cell(runs[0].client, section, "online")?.bytesReceived ?? 0),
-    };
-  }
-  const total = runs[0].client.total;
-  return {
-    offline_s: round(median(offline)),
-    online_s: round(median(online)),
-    total_s: round(median(runs.map((_, i) => offline[i] + online[i]))),
-    bytes: total.bytesSent + total.bytesReceived,
-    offline_bytes: runs[0].client.phases.offline.bytesSent + runs[0].client.phases.offline.bytesReceived,
-    online_bytes: runs[0].client.phases.online.bytesSent + runs[0].client.phases.online.bytesReceived,
-    runs_total_s: runs.map((_, i) => round(offline[i] + online[i])),
-    layers,
-  };
-}
 
 /**
  * Online passes before timing, on the first offline batch: V8 reaches its optimised code only
@@ -401,63 +373,19 @@ async function agreement(setup: Setup, plan: PlanName, images: number, secureIma
   const inputs = await testImages(Math.max(images, secureImages), served.normalize);
   const outputs = inputs.map(({ x }) => plaintextOutput(served, x));
   const plaintext = plaintextAgreement(served, inputs.slice(0, images), outputs.slice(0, images));
-  let secureSameAsReference = 0, secureSameClassAsFloat = 0, secureBitExact = 0, secureMaxError = 0;
-  // Images where the secure class differs from the reference's or the float's, with the largest
-  // logit difference from the reference (polynomial truncation noise stays within a few tenths on
-  // the trained CNN-7).
-  const disagreements: Record<string, number>[] = [];
-  if (secureImages > 0) {
-    const [clientChannel, serverChannel] = memoryChannelPair();
-    const [, results] = await Promise.all([
-      (async () => {
-        const server = await InferenceServer.open(serverChannel, served);
-        for (let i = 0; i < secureImages; i++) await server.serve();
-        server.close();
-      })(),
-      (async () => {
-        const client = await InferenceClient.open(clientChannel);
-        const progress = new Progress(`agreement ${plan}: secure images`, secureImages, { every: 30 });
-        const out = [];
-        for (const { x } of inputs.slice(0, secureImages)) {
-          out.push(await client.infer(x));
-          progress.update(out.length);
-        }
-        progress.finish();
-        client.close();
-        return out;
-      })(),
-    ]);
-    await Promise.all([clientChannel.close(), serverChannel.close()]);
-    results.forEach((r, i) => {
-      const reference = outputs[i].referenceLogits;
-      const referenceClass = argmax(reference);
-      const float = argmax(outputs[i].floatLogits);
-      const error = Math.max(...r.logits.map((v, k) => Math.abs(v - reference[k])));
-      secureMaxError = Math.max(secureMaxError, error);
-      secureSameAsReference += Number(r.predicted === referenceClass);
-      secureBitExact += Number(error === 0);
-      secureSameClassAsFloat += Number(r.predicted === float);
-      if (r.predicted !== referenceClass || r.predicted !== float) {
-        disagreements.push({
-          image: i,
-          label: inputs[i].label,
-          secure: r.predicted,
-          reference: referenceClass,
-          float,
-          max_logit_diff_vs_reference: round(error, 4),
-        });
-      }
-    });
-  }
-  return {
-    ...plaintext,
-    secure_images: secureImages,
-    secure_same_class_as_reference: secureSameAsReference,
-    secure_bit_exact: secureBitExact,
-    secure_same_class_as_float: secureSameClassAsFloat,
-    secure_max_logit_diff_vs_reference: round(secureMaxError, 4),
-    secure_disagreements: disagreements,
-  };
+  if (secureImages === 0) return plaintext;
+  const progress = new Progress(`agreement ${setup.model} ${plan}: secure images`, secureImages, {
+    every: 30,
+  });
+  const secure = await secureAgreement(
+    served,
+    inputs,
+    outputs,
+    secureImages,
+    (done) => progress.update(done),
+  );
+  progress.finish();
+  return { ...plaintext, ...secure };
 }
 
 /** `dir` when it holds a saved model, else `fallback`. */
@@ -470,32 +398,62 @@ async function modelDirOr(dir: string, fallback: string): Promise<string> {
   }
 }
 
+const USAGE = `usage: deno task bench:protocol [--models cnn7,vgg16,resnet32] [--repeats 3] [--accuracy 100]
+         [--secure-images 5] [--frac-bits F] [--out results/bench_protocol.json]
+       deno task bench:protocol --agreement-only [--plan all_relu|plan80] [--accuracy 100]
+         [--secure-images 100] [--out FILE]
+  End-to-end secure inference between two processes over loopback TCP (all-ReLU and an 80% plan
+  per model), ReLU and polynomial unit costs, and CNN-7's agreement with plaintext inference.`;
+
+function fail(message: string): never {
+  console.error(`bench:protocol: ${message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+
+/** `--models` as model names; a one-line error on an unknown one. */
+function parseModels(list: string): ModelName[] {
+  const names = list.split(",").map((m) => m.trim()).filter(Boolean);
+  const unknown = names.find((m) => !(MODEL_NAMES as readonly string[]).includes(m));
+  if (unknown || names.length === 0) {
+    fail(`unknown model '${unknown ?? list}': use ${MODEL_NAMES.join(", ")}`);
+  }
+  return names as ModelName[];
+}
+
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      weights: { type: "string" },
-      "plan80-weights": { type: "string" },
-      repeats: { type: "string", default: "3" },
-      accuracy: { type: "string", default: "100" },
-      "secure-images": { type: "string", default: "5" },
-      out: { type: "string" },
-      role: { type: "string" },
-      port: { type: "string" },
-      degree: { type: "string" },
-      runs: { type: "string" },
-      plan: { type: "string" },
-      "agreement-only": { type: "boolean", default: false },
-      "frac-bits": { type: "string", default: String(DEFAULT_FRAC_BITS) },
-    },
-    strict: true,
-  });
-  const weights = values.weights ?? await modelDirOr("data/pretrained/cnn7", "random:1");
-  const setup: Setup = {
-    weights,
-    plan80Weights: values["plan80-weights"] ?? await modelDirOr("data/pretrained/cnn7-plan80", weights),
-    fracBits: Number(values["frac-bits"]),
-  };
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        models: { type: "string", default: MODEL_NAMES.join(",") },
+        repeats: { type: "string", default: "3" },
+        accuracy: { type: "string", default: "100" },
+        "secure-images": { type: "string", default: "5" },
+        out: { type: "string" },
+        role: { type: "string" },
+        port: { type: "string" },
+        degree: { type: "string" },
+        runs: { type: "string" },
+        plan: { type: "string" },
+        "agreement-only": { type: "boolean", default: false },
+        "frac-bits": { type: "string", default: String(DEFAULT_FRAC_BITS) },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const fracBits = Number(values["frac-bits"]);
+  const models = parseModels(values.models!);
+  if (values.plan !== undefined && !(PLANS as readonly string[]).includes(values.plan)) {
+    fail(`unknown --plan ${values.plan}; use one of ${PLANS.join(", ")}`);
+  }
   if (values.role?.startsWith("poly-")) {
     await runPolyRole(
       values.role,
@@ -506,18 +464,22 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   if (values.role) {
-    await runRole(values.role, Number(values.port), setup, values.plan as PlanName);
+    await runRole(
+      values.role,
+      Number(values.port),
+      await setupFor(models[0], fracBits),
+      values.plan as PlanName,
+    );
     Deno.exit(0);
   }
   const repeats = Math.max(1, Number(values.repeats));
   const log = (text: string) => console.error(`bench:protocol: ${text}`);
   if (values["agreement-only"]) {
+    const setup = await setupFor("cnn7", fracBits);
     const accuracy = Number(values.accuracy), secure = Number(values["secure-images"]);
-    const plans = values.plan === undefined ? PLANS : [values.plan];
-    const unknown = plans.find((p) => !(PLANS as readonly string[]).includes(p));
-    if (unknown) throw new Error(`bench:protocol: unknown --plan ${unknown}; use one of ${PLANS.join(", ")}`);
+    const plans = values.plan === undefined ? PLANS : [values.plan as PlanName];
     const result: Record<string, unknown> = {};
-    for (const plan of plans as PlanName[]) result[plan] = await agreement(setup, plan, accuracy, secure);
+    for (const plan of plans) result[plan] = await agreement(setup, plan, accuracy, secure);
     const file = { ...setup, agreement: result };
     console.log(JSON.stringify(file, null, 2));
     if (values.out && values.out !== "-") {
@@ -526,37 +488,47 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   // The ReLUs of inference truncate by the fixed-point fractional bits.
-  const gc = await benchGc({ n: 8192, chunk: 2048, repeats, shift: setup.fracBits });
+  const gc = await benchGc({ n: 8192, chunk: 2048, repeats, shift: fracBits });
   log(
     `ReLU: garble ${gc.perReluMicroseconds.garble.wallMedian} us, evaluate ${gc.perReluMicroseconds.evaluate.wallMedian} us`,
   );
   const poly2 = await benchPolyOnline(2, repeats);
   const poly3 = await benchPolyOnline(3, repeats);
   log(`poly online: degree 2 ${poly2.online_us} us, degree 3 ${poly3.online_us} us per element`);
-  const cnn7: Record<string, unknown> = {};
-  for (const plan of PLANS) {
-    const runs = [];
-    for (let r = 0; r < repeats; r++) {
-      runs.push(await endToEnd(setup, plan));
-      log(
-        `cnn7 ${plan} run ${r + 1}/${repeats}: ${
-          (runs[r].client.phases.offline.timeMs / 1000).toFixed(2)
-        } s offline, ` +
-          `${(runs[r].client.phases.online.timeMs / 1000).toFixed(2)} s online`,
-      );
+  const perModel: Record<string, unknown> = {};
+  for (const model of models) {
+    const setup = await setupFor(model, fracBits);
+    const trained = !setup.weights.startsWith("random:");
+    const entry: Record<string, unknown> = { weights: setup.weights, plan80Weights: setup.plan80Weights };
+    for (const plan of PLANS) {
+      const runs = [];
+      for (let r = 0; r < repeats; r++) {
+        runs.push(await endToEnd(setup, plan));
+        log(
+          `${model} ${plan} run ${r + 1}/${repeats}: ${
+            (runs[r].client.phases.offline.timeMs / 1000).toFixed(2)
+          } s ` +
+            `offline, ${(runs[r].client.phases.online.timeMs / 1000).toFixed(2)} s online`,
+        );
+      }
+      const graph = architecture(model);
+      const counts = countPlan(graph, planFor(model, plan));
+      entry[plan] = {
+        ...summarizeRuns(planSchedule(graph, planFor(model, plan), fracBits), runs),
+        relus: counts.relus,
+        polynomial_neurons: counts.approximatedNeurons,
+        fraction_replaced: round(counts.fractionReplaced, 4),
+        ...(trained
+          ? {
+            agreement: await agreement(setup, plan, Number(values.accuracy), Number(values["secure-images"])),
+          }
+          : {}),
+      };
     }
-    const counts = countPlan(architecture("cnn7"), planFor(plan));
-    cnn7[plan] = {
-      ...summarizeRuns(runs),
-      relus: counts.relus,
-      polynomial_neurons: counts.approximatedNeurons,
-      fraction_replaced: round(counts.fractionReplaced, 4),
-      agreement: await agreement(setup, plan, Number(values.accuracy), Number(values["secure-images"])),
-    };
-    log(`cnn7 ${plan}: ${JSON.stringify((cnn7[plan] as { agreement: unknown }).agreement)}`);
+    perModel[model] = entry;
   }
   const result = {
-    ...setup,
+    fracBits,
     timing: "wall-clock medians over repeats on 2 cores (the machine may be shared with other work)",
     relu: {
       garble_us: gc.perReluMicroseconds.garble.wallMedian,
@@ -568,7 +540,7 @@ if (import.meta.main) {
     },
     poly2,
     poly3,
-    cnn7,
+    ...perModel,
   };
   console.log(JSON.stringify(result, null, 2));
   const out = values.out ?? "results/bench_protocol.json";

@@ -180,36 +180,64 @@ function gcSection(gc: Json): string {
     `from \`results/bench_gc.json\`; ${provenance(gc)}`;
 }
 
-function protocolSection(bench: Json): string {
-  const row = (label: string, r: Json | undefined, paperTotal: string) =>
-    r
-      ? [
-        label,
-        fmt(r.offline_s, 2),
-        fmt(r.online_s, 2),
-        fmt(r.total_s, 2),
-        fmt(r.bytes / 2 ** 20, 0),
-        paperTotal,
-      ]
-      : [label, "—", "—", "—", "—", paperTotal];
-  const cnn7 = bench.cnn7 ?? {};
-  return `### Secure inference, CNN-7 end to end (two processes over loopback TCP, one thread each)\n\n` +
-    table(["plan", "offline s", "online s", "total s", "MiB", "paper's total (their machine)"], [
+/** A weights directory, or what seeded random weights are good for. */
+function weightsLabel(weights: string): string {
+  return weights.startsWith("random:") ? "random (timing only)" : `\`${weights}\``;
+}
+
+function protocolSection(bench: Json, bheJson: Json | undefined): string {
+  const rows = MODEL_NAMES.filter((m) => bench[m]).flatMap((model) => {
+    const entry = bench[model], paper = PAPER_LATENCY_TABLES[model].rows;
+    const row = (plan: "all_relu" | "plan80", label: string, paperTotal: string) => {
+      const r = entry[plan];
+      return r
+        ? [
+          architecture(model).name,
+          label,
+          fmt(r.offline_s, 2),
+          fmt(r.online_s, 2),
+          fmt(r.total_s, 2),
+          fmt(r.bytes / 2 ** 20, 0),
+          weightsLabel(plan === "plan80" ? entry.plan80Weights : entry.weights),
+          paperTotal,
+        ]
+        : [];
+    };
+    return [
+      row("all_relu", "all ReLU", `${fmt(paper.delphi.total)} s (Delphi, its plan)`),
       row(
-        "all ReLU (Delphi)",
-        cnn7.all_relu,
-        `${fmt(PAPER_LATENCY_TABLES.cnn7.rows.delphi.total)} s (Delphi)`,
+        "plan80",
+        `${fmt((entry.plan80?.fraction_replaced ?? 0.8) * 100, 0)}% of ReLUs replaced`,
+        `${fmt(paper.safenet.total)} s (SAFENet, its plan)`,
       ),
-      row(
-        `${fmt((cnn7.plan80?.fraction_replaced ?? 0.8) * 100, 0)}% of ReLUs replaced`,
-        cnn7.plan80,
-        `${fmt(PAPER_LATENCY_TABLES.cnn7.rows.safenet.total)} s (SAFENet)`,
-      ),
-    ]) +
-    `\n\nEach column is the median over ${
+    ].filter((r) => r.length);
+  });
+  const answer = bheJson?.answer;
+  return `### Secure inference end to end (two processes over loopback TCP, one thread each)\n\n` +
+    table(
+      [
+        "network",
+        "plan",
+        "offline s",
+        "online s",
+        "total s",
+        "MiB",
+        "weights",
+        "paper's total (their machine)",
+      ],
+      rows,
+    ) +
+    `\n\nEach time is the median over ${
       bench.cnn7?.all_relu?.runs_total_s?.length ?? "the"
-    } runs, so offline + ` +
-    `online need not add up to the total. ` +
+    } runs, so offline + online need not add up to the total. ` +
+    (answer
+      ? `Circuit privacy (re-randomising and flooding every HE answer) costs ${
+        fmt(answer.privateMsPerAnswer - answer.bareMsPerAnswer, 1)
+      } ms per answer ciphertext (${fmt(answer.privateMsPerAnswer, 1)} ms against ${
+        fmt(answer.bareMsPerAnswer, 1)
+      } ms for a bare switch to one prime, \`results/bench_he.json\`), times the answers per inference in the ` +
+        `security table below. `
+      : "") +
     `Per element: ReLU garble ${fmt(bench.relu?.garble_us)} µs, evaluate ${fmt(bench.relu?.eval_us)} µs, ` +
     `${fmt(bench.relu?.offline_bytes, 0)} B offline, ${fmt(bench.relu?.online_bytes, 0)} B online; ` +
     `degree-2 polynomial online ${fmt(bench.poly2?.online_us, 3)} µs, degree-3 ${
@@ -218,14 +246,9 @@ function protocolSection(bench: Json): string {
     `(both parties' online work on one thread; target ≤ 0.2 µs; the paper's amortised figures: ` +
     `ReLU ${PAPER_UNIT_COSTS_US.relu} µs, degree-3 ${PAPER_UNIT_COSTS_US.degree3} µs); as the server's wall time with the parties in two processes over loopback TCP, ` +
     `8,192-element batches, round trip included: degree 2 ${fmt(bench.poly2?.tcp_server_wall_us, 3)} µs, ` +
-    `degree 3 ${fmt(bench.poly3?.tcp_server_wall_us, 3)} µs. Weights: ${bench.weights}` +
-    (bench.plan80Weights && bench.plan80Weights !== bench.weights
-      ? ` (80% plan: ${bench.plan80Weights})`
-      : "") +
-    `; ` +
-    `fixed point ${bench.fracBits} fractional bits. From \`results/bench_protocol.json\`; ${
-      provenance(bench)
-    }`;
+    `degree 3 ${fmt(bench.poly3?.tcp_server_wall_us, 3)} µs. ` +
+    `Fixed point ${bench.fracBits} fractional bits. The paper's totals are for its own plans and machines ` +
+    `(Tables 2-4). From \`results/bench_protocol.json\`; ${provenance(bench)}`;
 }
 
 const PLAN_LABELS: Record<string, string> = { all_relu: "all ReLU", plan80: "80% of ReLUs replaced" };
@@ -347,7 +370,7 @@ async function main(): Promise<void> {
   const gc = await readJson("results/bench_gc.json");
   if (gc) sections.push(gcSection(gc));
   const protocol = await readJson("results/bench_protocol.json");
-  if (protocol) sections.push(protocolSection(protocol));
+  if (protocol) sections.push(protocolSection(protocol, await readJson("results/bench_he.json")));
   const agreement = agreementSection({
     all_relu: await readJson("results/agreement_cnn7_all_relu.json"),
     plan80: await readJson("results/agreement_cnn7_plan80.json"),

@@ -5,7 +5,7 @@
  * statistical-distance bound assumes bounded, security.ts). The secure protocol equals the
  * fixed-point reference bit for bit on ReLU channels, and within the polynomial truncation bound
  * otherwise (see the inference tests), so this is the cheap part of the "secure = plaintext"
- * check; tools/bench_protocol.ts also runs images through the protocol itself.
+ * check; `secureAgreement` runs images through the protocol itself.
  *
  * @module
  */
@@ -15,7 +15,10 @@ import { foldedForward } from "../../nn/fold.ts";
 import { type QuantizedActivation, referenceForward } from "../quantize.ts";
 import { Fp } from "../field.ts";
 import { argmax, roundTo } from "../../report/stats.ts";
+import { memoryChannelPair } from "../transport.ts";
+import { InferenceClient } from "./client.ts";
 import type { PreparedNetwork } from "./model.ts";
+import { InferenceServer } from "./server.ts";
 
 /** A normalised test image and its label. */
 export interface LabelledImage {
@@ -117,4 +120,83 @@ function maxPolyActivation(served: PreparedNetwork, trace: ReadonlyMap<string, F
     }
   }
   return max;
+}
+
+/** Secure inference against the fixed-point reference and the float network. */
+export interface SecureAgreement {
+  readonly secure_images: number;
+  readonly secure_same_class_as_reference: number;
+  readonly secure_bit_exact: number;
+  readonly secure_same_class_as_float: number;
+  /** Largest |secure - reference| logit over the images. */
+  readonly secure_max_logit_diff_vs_reference: number;
+  /** Every image whose secure class differs from the reference's or the float network's. */
+  readonly secure_disagreements: readonly Record<string, number>[];
+}
+
+/**
+ * Runs the first `count` of `images` through the real two-party protocol (both parties in this
+ * process over an in-memory channel, one session) and compares each result with its
+ * `outputs` (from {@link plaintextOutput}). `progress` is told after each image.
+ */
+export async function secureAgreement(
+  served: PreparedNetwork,
+  images: readonly LabelledImage[],
+  outputs: readonly PlaintextOutput[],
+  count: number,
+  progress: (done: number) => void = () => {},
+): Promise<SecureAgreement> {
+  if (count > images.length || count > outputs.length) {
+    throw new RangeError(
+      `secureAgreement: ${count} images asked, ${Math.min(images.length, outputs.length)} given`,
+    );
+  }
+  const [clientChannel, serverChannel] = memoryChannelPair();
+  const [, results] = await Promise.all([
+    (async () => {
+      const server = await InferenceServer.open(serverChannel, served);
+      for (let i = 0; i < count; i++) await server.serve();
+      server.close();
+    })(),
+    (async () => {
+      const client = await InferenceClient.open(clientChannel);
+      const out = [];
+      for (const { x } of images.slice(0, count)) {
+        out.push(await client.infer(x));
+        progress(out.length);
+      }
+      client.close();
+      return out;
+    })(),
+  ]);
+  await Promise.all([clientChannel.close(), serverChannel.close()]);
+  let sameAsReference = 0, bitExact = 0, sameAsFloat = 0, maxError = 0;
+  const disagreements: Record<string, number>[] = [];
+  results.forEach((r, i) => {
+    const reference = outputs[i].referenceLogits;
+    const referenceClass = argmax(reference), float = argmax(outputs[i].floatLogits);
+    const error = Math.max(...r.logits.map((v, k) => Math.abs(v - reference[k])));
+    maxError = Math.max(maxError, error);
+    sameAsReference += Number(r.predicted === referenceClass);
+    bitExact += Number(error === 0);
+    sameAsFloat += Number(r.predicted === float);
+    if (r.predicted !== referenceClass || r.predicted !== float) {
+      disagreements.push({
+        image: i,
+        label: images[i].label,
+        secure: r.predicted,
+        reference: referenceClass,
+        float,
+        max_logit_diff_vs_reference: roundTo(error, 4),
+      });
+    }
+  });
+  return {
+    secure_images: count,
+    secure_same_class_as_reference: sameAsReference,
+    secure_bit_exact: bitExact,
+    secure_same_class_as_float: sameAsFloat,
+    secure_max_logit_diff_vs_reference: roundTo(maxError, 4),
+    secure_disagreements: disagreements,
+  };
 }
