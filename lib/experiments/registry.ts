@@ -4,11 +4,18 @@
  * @module
  */
 import type { Experiment } from "./experiment.ts";
+import { fig1DelphiLayers } from "./fig1_delphi_layers.ts";
 import { fig2ReluDistribution } from "./fig2_relu_distribution.ts";
+import { latencyTables } from "./latency_tables.ts";
 import { table1CryptoWorks } from "./table1_crypto_works.ts";
 
 /** All registered experiments. */
-export const EXPERIMENTS: readonly Experiment[] = [table1CryptoWorks, fig2ReluDistribution];
+export const EXPERIMENTS: readonly Experiment[] = [
+  table1CryptoWorks,
+  fig1DelphiLayers,
+  fig2ReluDistribution,
+  ...latencyTables,
+];
 
 /** The experiment called `name`; throws listing the known names. */
 export function experimentByName(name: string): Experiment {

@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { latencyTables, reading, runTable, tableName, tableRows, writeTable } from "./latency_tables.ts";
+
+Deno.test("latency tables: paper rows, the paper-calibrated model, a run split into the paper's columns", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const layer = (kind: string, offline_s: number, online_s: number) => ({ kind, offline_s, online_s });
+    await Deno.writeTextFile(
+      `${dir}/bench_protocol.json`,
+      JSON.stringify({
+        cnn7: {
+          all_relu: {
+            total_s: 11,
+            layers: {
+              input: layer("input", 0, 0.01),
+              conv1: layer("he-linear", 1, 0.02),
+              act1: layer("activation", 8, 1.5),
+            },
+          },
+        },
+      }),
+    );
+    const result = await runTable("cnn7", { profile: "smoke", seed: 0, resultsDir: dir });
+    assert.equal(result.table, 2);
+    assert.deepEqual(result.rows.map((r) => r.protocol), ["gazelle", "delphi", "safenet"]);
+    const [gazelle, delphi, safenet] = result.rows;
+    assert.equal(result.calibrations.measured, null, "no bench_he.json: the measured column is empty");
+    assert.deepEqual(gazelle.run, {
+      offlineLinear: 1,
+      offlineActivation: 8,
+      onlineLinear: 0.03,
+      onlineActivation: 1.5,
+      total: 11,
+    });
+    assert.equal(delphi.run, null);
+    assert.equal(safenet.run, null);
+    // The paper calibration reproduces its fitted rows closely and predicts SAFENet's below Delphi's.
+    assert.ok(Math.abs(delphi.paperModel.offlineActivation - delphi.paper.offlineActivation) < 0.05 * 53.4);
+    assert.ok(safenet.paperModel.total < delphi.paperModel.total);
+    assert.equal(tableRows(result).length, 12);
+    assert.match(reading(result), /The paper's SAFENet cuts Delphi's total by 44%/);
+    const [path] = await writeTable(result, { resultsDir: dir });
+    assert.ok(path.endsWith(`/${tableName("cnn7")}_smoke.json`));
+    assert.deepEqual(latencyTables.map((e) => e.name), ["table2_cnn7", "table3_vgg16", "table4_resnet32"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
