@@ -20,7 +20,7 @@ import {
   PAPER_FIG1,
   PAPER_LATENCY_TABLES,
   PAPER_UNIT_COSTS_US,
-} from "../lib/experiments/paper.ts";
+} from "../lib/paper.ts";
 
 const START = "<!-- results:start -->";
 const END = "<!-- results:end -->";
@@ -389,4 +389,15 @@ async function main(): Promise<void> {
   console.log("README.md results section updated");
 }
 
-if (import.meta.main) await main();
+const USAGE = `usage: deno task readme
+
+Rewrites README.md's results section (between ${START} and ${END}) from the files in results/
+and the shipped models' training records.`;
+
+if (import.meta.main) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) console.log(USAGE);
+  else if (Deno.args.length) {
+    console.error(`readme: unexpected arguments ${Deno.args.join(" ")}\n\n${USAGE}`);
+    Deno.exit(2);
+  } else await main();
+}

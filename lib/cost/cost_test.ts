@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Graph } from "../nn/graph.ts";
 import { architecture, MODEL_NAMES } from "../nn/architectures.ts";
 import { allReluPlan, countPlan, type Plan, uniformPlan } from "../nn/plan.ts";
-import { PAPER_LATENCY_TABLES } from "../experiments/paper.ts";
+import { PAPER_LATENCY_TABLES } from "../paper.ts";
 import type { Calibration } from "./calibration.ts";
 import { countSchedule } from "./counts.ts";
 import { nnls } from "./fit.ts";

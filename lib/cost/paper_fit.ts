@@ -25,7 +25,7 @@
 
 import { architecture, type ModelName } from "../nn/architectures.ts";
 import { allReluPlan, type Plan, uniformPlan } from "../nn/plan.ts";
-import { DELPHI_PUBLISHED_RELU, PAPER_LATENCY_TABLES, type PaperLatencyRow } from "../experiments/paper.ts";
+import { DELPHI_PUBLISHED_RELU, PAPER_LATENCY_TABLES, type PaperLatencyRow } from "../paper.ts";
 import type { Calibration, Residual, UnitCost } from "./calibration.ts";
 import { nnls } from "./fit.ts";
 import type { Price } from "./model.ts";

@@ -18,7 +18,7 @@ import { countPlan, layerwisePlan, type Plan } from "../nn/plan.ts";
 import { planSchedule } from "../mpc/inference/schedule.ts";
 import { asPaperRow, measuredCalibration, paperCalibration, price } from "../cost/mod.ts";
 import { REPO_ROOT } from "../data/locate.ts";
-import { PAPER_FIG1 } from "./paper.ts";
+import { PAPER_FIG1 } from "../paper.ts";
 import type { PlotlyFigure } from "../report/chart.ts";
 import { writeFigure } from "../report/chart.ts";
 import { RESULTS_DIR } from "../report/paths.ts";

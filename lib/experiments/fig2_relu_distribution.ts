@@ -12,7 +12,7 @@ import { writeFigure } from "../report/chart.ts";
 import { profileStem, writeResult } from "../report/results.ts";
 import type { Row } from "../report/table.ts";
 import type { Experiment, ExperimentConfig, WriteOptions } from "./experiment.ts";
-import { PAPER_CNN7_FIRST_LAYER_SHARE } from "./paper.ts";
+import { PAPER_CNN7_FIRST_LAYER_SHARE } from "../paper.ts";
 
 /** Output file stem. */
 export const NAME = "fig2_relu_distribution";

@@ -29,7 +29,7 @@ import {
   type Variant,
 } from "../cost/mod.ts";
 import { REPO_ROOT } from "../data/locate.ts";
-import { PAPER_LATENCY_TABLES, type PaperLatencyRow, type PaperProtocol } from "./paper.ts";
+import { PAPER_LATENCY_TABLES, type PaperLatencyRow, type PaperProtocol } from "../paper.ts";
 import { RESULTS_DIR } from "../report/paths.ts";
 import { writeResult } from "../report/results.ts";
 import type { Row } from "../report/table.ts";

@@ -1,13 +1,13 @@
 /**
  * Table 1 of the paper: cryptographic inference works and what they support, extended with this
- * project's row and the capabilities it adds. The paper's rows come from lib/experiments/paper.ts
+ * project's row and the capabilities it adds. The paper's rows come from lib/paper.ts
  * (reconstructed from its Section 2.3); this project's row is data here, each capability named
  * with the module that provides it, so the claim can be checked.
  *
  * @module
  */
 
-import { PAPER_TABLE1, type Table1Capability } from "./paper.ts";
+import { PAPER_TABLE1, type Table1Capability } from "../paper.ts";
 import { writeResult } from "../report/results.ts";
 import type { Row } from "../report/table.ts";
 import type { Experiment, ExperimentConfig, WriteOptions } from "./experiment.ts";

@@ -11,7 +11,7 @@
 import { type ActivationSite, activationSites, type Graph } from "../nn/graph.ts";
 import { approximatedChannels, type Degree } from "../nn/approximation.ts";
 import { countPlan, type Plan } from "../nn/plan.ts";
-import { PAPER_UNIT_COSTS_US } from "../experiments/paper.ts";
+import { PAPER_UNIT_COSTS_US } from "../paper.ts";
 import type { TrialConfig, TrialResult } from "./types.ts";
 
 /** R(beta): the share of a ReLU's cost saved by approximating it with a degree-beta polynomial. */

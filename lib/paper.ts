@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { ModelName } from "../nn/architectures.ts";
+import type { ModelName } from "./nn/architectures.ts";
 
 /** Where the paper's numbers were measured (to label them). */
 export const PAPER_SETUP = {
