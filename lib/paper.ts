@@ -155,17 +155,21 @@ export interface Table1Work {
   readonly capabilities: Readonly<Record<Table1Capability, boolean>>;
 }
 
-const caps = (...on: Table1Capability[]): Record<Table1Capability, boolean> => {
-  const all: Table1Capability[] = [
-    "hybridHeGc",
-    "offlineOnlineSplit",
-    "polynomialActivations",
-    "channelWise",
-    "multipleDegrees",
-    "mixedPrecision",
-  ];
-  return Object.fromEntries(all.map((c) => [c, on.includes(c)])) as Record<Table1Capability, boolean>;
-};
+/** Table 1's capability columns, in its order. */
+export const TABLE1_CAPABILITIES: readonly Table1Capability[] = [
+  "hybridHeGc",
+  "offlineOnlineSplit",
+  "polynomialActivations",
+  "channelWise",
+  "multipleDegrees",
+  "mixedPrecision",
+];
+
+const caps = (...on: readonly Table1Capability[]): Record<Table1Capability, boolean> =>
+  Object.fromEntries(TABLE1_CAPABILITIES.map((c) => [c, on.includes(c)])) as Record<
+    Table1Capability,
+    boolean
+  >;
 
 /**
  * Table 1 ("Cryptographic inference works"). The source's table is an image; these rows are
@@ -185,13 +189,6 @@ export const PAPER_TABLE1: readonly Table1Work[] = [
   {
     work: "SAFENet",
     reference: "this paper",
-    capabilities: caps(
-      "hybridHeGc",
-      "offlineOnlineSplit",
-      "polynomialActivations",
-      "channelWise",
-      "multipleDegrees",
-      "mixedPrecision",
-    ),
+    capabilities: caps(...TABLE1_CAPABILITIES),
   },
 ];

@@ -3,7 +3,7 @@ import type { Graph } from "../nn/graph.ts";
 import { architecture, MODEL_NAMES } from "../nn/architectures.ts";
 import { allReluPlan, countPlan, type Plan, uniformPlan } from "../nn/plan.ts";
 import { PAPER_LATENCY_TABLES } from "../paper.ts";
-import type { Calibration } from "./calibration.ts";
+import { toyCalibration, unit } from "./testdata/toy.ts";
 import { countSchedule } from "./counts.ts";
 import { nnls } from "./fit.ts";
 import { LINKS, price } from "./model.ts";
@@ -144,22 +144,16 @@ Deno.test("variants: what runs where", () => {
 });
 
 Deno.test("price: unit costs, threads, bytes and the link add up as documented", () => {
-  const unit = (seconds: number, toServer = 0, toClient = 0) => ({ seconds, toServer, toClient });
-  const calibration: Calibration = {
-    name: "toy",
-    source: "test",
-    includesNetwork: false,
-    units: {
-      "lab.query": unit(1, 100),
-      "lab.kernel": unit(0),
-      "lab.product": unit(0.1),
-      "lab.answer": unit(2, 0, 50),
-      "plain.mac": unit(1e-6),
-      "share.element": unit(0, 6),
-      "gc.relu.offline": unit(1e-3, 10, 1000),
-      "gc.relu.online": unit(1e-4, 1, 100),
-    },
-  };
+  const calibration = toyCalibration({
+    "lab.query": unit(1, 100),
+    "lab.kernel": unit(0),
+    "lab.product": unit(0.1),
+    "lab.answer": unit(2, 0, 50),
+    "plain.mac": unit(1e-6),
+    "share.element": unit(0, 6),
+    "gc.relu.offline": unit(1e-3, 10, 1000),
+    "gc.relu.online": unit(1e-4, 1, 100),
+  });
   const schedule = planSchedule(tiny, allReluPlan(tiny));
   const counts = countSchedule(schedule);
   const conv = counts[1].linear!.packing, dense = counts[3].linear!.packing;

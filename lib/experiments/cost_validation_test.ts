@@ -2,25 +2,20 @@ import assert from "node:assert/strict";
 import { architecture } from "../nn/architectures.ts";
 import { allReluPlan } from "../nn/plan.ts";
 import { planSchedule } from "../mpc/inference/schedule.ts";
-import { type Calibration, price } from "../cost/mod.ts";
+import { price } from "../cost/mod.ts";
+import { toyCalibration, unit } from "../cost/testdata/toy.ts";
 import { reading, tableRows, validate } from "./cost_validation.ts";
 
-const unit = (seconds: number, toServer = 0, toClient = 0) => ({ seconds, toServer, toClient });
-const calibration: Calibration = {
-  name: "toy",
-  source: "test",
-  includesNetwork: false,
-  units: {
-    "lab.query": unit(0.01, 196_000),
-    "lab.kernel": unit(0.001),
-    "lab.product": unit(0.002),
-    "lab.answer": unit(0.01, 0, 131_000),
-    "plain.mac": unit(1e-9),
-    "share.element": unit(0, 6),
-    "gc.relu.offline": unit(2e-5, 1312, 6560),
-    "gc.relu.online": unit(7e-6, 5, 656),
-  },
-};
+const calibration = toyCalibration({
+  "lab.query": unit(0.01, 196_000),
+  "lab.kernel": unit(0.001),
+  "lab.product": unit(0.002),
+  "lab.answer": unit(0.01, 0, 131_000),
+  "plain.mac": unit(1e-9),
+  "share.element": unit(0, 6),
+  "gc.relu.offline": unit(2e-5, 1312, 6560),
+  "gc.relu.online": unit(7e-6, 5, 656),
+});
 
 /** A bench_protocol.json entry for CNN-7 all-ReLU whose numbers are the model's, scaled. */
 function benchFile(timeScale: number, byteScale: number) {

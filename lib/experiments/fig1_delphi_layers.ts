@@ -22,7 +22,7 @@ import { PAPER_FIG1 } from "../paper.ts";
 import type { PlotlyFigure } from "../report/chart.ts";
 import { writeFigure } from "../report/chart.ts";
 import { RESULTS_DIR } from "../report/paths.ts";
-import { profileStem, writeResult } from "../report/results.ts";
+import { profileStem, readJsonIfPresent, writeResult } from "../report/results.ts";
 import type { Row } from "../report/table.ts";
 import type { Experiment, ExperimentConfig, WriteOptions } from "./experiment.ts";
 
@@ -70,14 +70,8 @@ export function lastLayersPlan(k: number): Plan {
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
-async function readJson(path: string): Promise<Json | undefined> {
-  try {
-    return JSON.parse(await Deno.readTextFile(path));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-}
+/** A JSON file read as untyped data (benchmark files, training records), undefined if absent. */
+const readJson = (path: string) => readJsonIfPresent(path) as Promise<Json | undefined>;
 
 /** Computes both panels from the cost model and whatever trained networks exist. */
 export async function run(config: ExperimentConfig & { resultsDir?: string }): Promise<Fig1Result> {

@@ -31,7 +31,7 @@ import {
 import { REPO_ROOT } from "../data/locate.ts";
 import { PAPER_LATENCY_TABLES, type PaperLatencyRow, type PaperProtocol } from "../paper.ts";
 import { RESULTS_DIR } from "../report/paths.ts";
-import { writeResult } from "../report/results.ts";
+import { readJsonIfPresent, writeResult } from "../report/results.ts";
 import type { Row } from "../report/table.ts";
 import type { Experiment, ExperimentConfig, WriteOptions } from "./experiment.ts";
 
@@ -87,14 +87,8 @@ function times(model: ModelName, plan: Plan, variant: Variant, calibration: Cali
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
-async function readJson(path: string): Promise<Json | undefined> {
-  try {
-    return JSON.parse(await Deno.readTextFile(path));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-}
+/** A JSON file read as untyped data (benchmark files, training records), undefined if absent. */
+const readJson = (path: string) => readJsonIfPresent(path) as Promise<Json | undefined>;
 
 async function accuracyOf(model: ModelName, protocol: PaperProtocol): Promise<LatencyRow["accuracy"]> {
   const dir = protocol === "safenet" ? `${model}-plan80` : model;

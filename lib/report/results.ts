@@ -84,3 +84,13 @@ export async function writeBenchmark(
   await writeFileAtomic(path, JSON.stringify(file, null, 2) + "\n");
   return path;
 }
+
+/** The JSON content of `path`, or undefined when there is no such file (a result not made yet). */
+export async function readJsonIfPresent(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
