@@ -14,26 +14,24 @@
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs-core";
 import { parseArgs } from "node:util";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { writeFileAtomic } from "../lib/data/atomic.ts";
-import { channelStats, CIFAR10_STATS } from "../lib/data/augment.ts";
-import { batches } from "../lib/data/batches.ts";
-import { loadCifar } from "../lib/data/cifar.ts";
 import { isDatasetName } from "../lib/data/dataset.ts";
-import { subset, trainValidationSplit } from "../lib/data/split.ts";
 import { MODEL_NAMES, type ModelName } from "../lib/nn/architectures.ts";
-import { initBackend } from "../lib/nn/backend.ts";
-import { saveModel } from "../lib/nn/io.ts";
 import type { Plan } from "../lib/nn/plan.ts";
+import {
+  CALIBRATION_IMAGES,
+  calibrationBatch,
+  loadTrainingData,
+  SPLIT_SEED,
+  VALIDATION_SIZE,
+} from "../lib/train/data.ts";
+import { exportModel, trainingRecord, writeTrainingRecord } from "../lib/train/export.ts";
 import { DEFAULT_CONFIG, replicaOptions, RUN_FILES, train, type TrainConfig } from "../lib/train/loop.ts";
-import { type ModelRecipe, recipeFactory, recipeModel } from "../lib/train/models.ts";
+import { type ModelRecipe, recipeFactory } from "../lib/train/models.ts";
 import { WorkerEngine } from "../lib/train/parallel.ts";
 import { parseSchedule, type Schedule } from "../lib/train/schedule.ts";
-import { assign } from "../lib/train/sgd.ts";
-import { median } from "../lib/report/stats.ts";
 
 const USAGE =
   `usage: deno task train --model cnn7|vgg16|resnet32 --dataset cifar10|cifar100 --epochs N [options]
@@ -83,7 +81,7 @@ const { values: a } = parseArgs({
     init: { type: "string" },
     workers: { type: "string", default: "2" },
     backend: { type: "string", default: "wasm" },
-    validation: { type: "string", default: "5000" },
+    validation: { type: "string", default: String(VALIDATION_SIZE) },
     "test-every": { type: "string", default: "5" },
     "no-augment": { type: "boolean", default: false },
     "no-batchnorm": { type: "boolean", default: false },
@@ -136,20 +134,17 @@ try {
 }
 
 console.error(`loading ${dataset} ...`);
-const full = await loadCifar({ dataset, split: "train" });
 const validationSize = num("validation", true);
-const split = trainValidationSplit(full, { validationSize, seed: 0 });
-const validation = split.validation;
 const subsetSize = a.subset ? num("subset", true) : undefined;
-const trainSet = subsetSize
-  ? subset(split.train, Array.from({ length: subsetSize }, (_, i) => i))
-  : split.train;
-const test = await loadCifar({ dataset, split: "test" });
-const normalize = dataset === "cifar10" ? CIFAR10_STATS : channelStats(trainSet.images);
+const { train: trainSet, validation, test, normalize, numClasses } = await loadTrainingData({
+  dataset,
+  validationSize,
+  ...(subsetSize ? { subset: subsetSize } : {}),
+});
 
 const recipe: ModelRecipe = {
   model,
-  numClasses: full.numClasses,
+  numClasses,
   batchNorm: !a["no-batchnorm"],
   seed,
   ...(a.init ? { init: resolve(a.init) } : {}),
@@ -171,17 +166,14 @@ const config: TrainConfig = {
   meta: {
     dataset,
     recipe,
-    validation: { size: validationSize, splitSeed: 0, stratified: true },
-    calibrationImages: plan ? 256 : 0,
+    validation: { size: validationSize, splitSeed: SPLIT_SEED, stratified: true },
+    calibrationImages: plan ? CALIBRATION_IMAGES : 0,
     ...(subsetSize ? { subset: subsetSize } : {}),
   },
 };
 
-// Polynomial coefficients of a plan are fitted on the first 256 training images (unaugmented).
-if (plan) {
-  const first = batches(trainSet, { batchSize: 256, shuffle: false, normalize }).next().value!;
-  recipe.calibration = { x: first.x, count: first.count };
-}
+// Polynomial coefficients of a plan are fitted on the first training images (unaugmented).
+if (plan) recipe.calibration = calibrationBatch(trainSet, normalize);
 
 console.error(
   `run ${runDir}: ${model} on ${dataset} (${trainSet.count} train / ${validation.count} val / ${test.count} test), ` +
@@ -211,48 +203,25 @@ console.error(`final test accuracy ${(100 * testAccuracy!).toFixed(2)}% (run ${r
 
 if (a.out) {
   const out = resolve(a.out);
-  // The main thread rebuilds the same model (cpu is enough: no training here) to save it.
-  await initBackend("cpu");
   const { calibration: _c, ...plain } = recipe;
-  const final = await recipeModel(plain);
-  const names = final.weights.map((w) => w.originalName).join();
-  if (names !== engine.weightInfo.map((w) => w.name).join()) {
-    throw new Error("train: exported model's weights differ from the trained one's");
+  try {
+    await exportModel(plain, await engine.weights(), engine.weightInfo, out);
+  } finally {
+    await engine.close();
   }
-  assign(final.weights.map((w) => w.read() as tf.Variable), await engine.weights(), "final weights");
-  await engine.close();
-  await saveModel(final, out);
   await Deno.copyFile(join(runDir, RUN_FILES.log), join(out, RUN_FILES.log));
-  const commit = await new Deno.Command("git", {
-    args: ["rev-parse", "--short", "HEAD"],
-    stdout: "piped",
-    stderr: "null",
-  })
-    .output().then((o) => new TextDecoder().decode(o.stdout).trim()).catch(() => "");
   const { recipe: _r, ...meta } = config.meta;
-  await writeFileAtomic(
-    join(out, "training.json"),
-    JSON.stringify(
-      {
-        model,
-        dataset,
-        command: `deno task train ${Deno.args.join(" ")}`,
-        recipe: { ...plain, init: a.init ?? null },
-        config: { ...config, meta },
-        testAccuracy,
-        testLoss: result.last.testLoss,
-        validationAccuracy: result.last.valAccuracy,
-        epochs: result.history.length,
-        // Wall-clock throughput of the whole loop (data, steps, checkpoints), median over epochs.
-        medianImagesPerSecond: median(result.history.map((h) => h.imagesPerSecond)),
-        run: runName,
-        workers,
-        commit,
-        finished: result.last.time,
-      },
-      null,
-      2,
-    ) + "\n",
+  await writeTrainingRecord(
+    out,
+    await trainingRecord({
+      model,
+      dataset,
+      command: `deno task train ${Deno.args.join(" ")}`,
+      recipe: { ...plain, init: a.init ?? null },
+      config: { ...config, meta },
+      run: runName,
+      workers,
+    }, result.history),
   );
   console.error(`wrote ${out}/{model.json,weights.bin,${RUN_FILES.log},training.json}`);
 }

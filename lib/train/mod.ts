@@ -2,7 +2,9 @@
  * The training layer of SAFENet Lab: momentum SGD with kernel-only weight decay, learning-rate
  * schedules, a resumable training loop with checkpoints, a JSONL log and a progress line, and
  * engines that run it in this thread ({@link LocalEngine}) or data-parallel over Deno Workers
- * ({@link WorkerEngine}, one tfjs wasm instance per core).
+ * ({@link WorkerEngine}, one tfjs wasm instance per core); trials that a plan search drives
+ * ({@link TrialPool}: load a state and a plan, train, evaluate, hand the state back, on persistent
+ * workers); the data split, calibration batch and model export that runs and searches share.
  *
  * @example
  * ```ts
@@ -29,3 +31,6 @@ export * from "./models.ts";
 export * from "./checkpoint.ts";
 export * from "./progress.ts";
 export * from "./loop.ts";
+export * from "./data.ts";
+export * from "./export.ts";
+export * from "./trials.ts";

@@ -48,7 +48,7 @@ export interface WorkerEngineOptions {
 type Pending = { resolve: (r: Reply) => void; reject: (e: Error) => void };
 
 /** One worker and the FIFO of its unanswered requests (it answers in order). */
-class Channel {
+export class Channel {
   readonly #worker: Worker;
   readonly #pending: Pending[] = [];
   #failure: Error | undefined;
@@ -93,7 +93,8 @@ class Channel {
   }
 }
 
-function expect<T extends Reply["type"]>(reply: Reply, type: T): Extract<Reply, { type: T }> {
+/** The reply as the type the request expects; throws on any other. */
+export function expectReply<T extends Reply["type"]>(reply: Reply, type: T): Extract<Reply, { type: T }> {
   if (reply.type !== type) {
     throw new Error(`training worker: expected a '${type}' reply, got '${reply.type}'`);
   }
@@ -127,7 +128,9 @@ export class WorkerEngine implements Engine {
         factory: options.factory,
         replica: options.replica ?? {},
       };
-      const ready = (await Promise.all(channels.map((c) => c.call(init)))).map((r) => expect(r, "ready"));
+      const ready = (await Promise.all(channels.map((c) => c.call(init)))).map((r) =>
+        expectReply(r, "ready")
+      );
       const engine = new WorkerEngine(channels, ready[0].weightInfo, ready[0].inputSize);
       if (channels.length > 1) await engine.setWeights(await engine.weights());
       return engine;
@@ -157,7 +160,7 @@ export class WorkerEngine implements Engine {
         ])
       ),
     );
-    const parts = replies.map((r) => expect(r, "grads"));
+    const parts = replies.map((r) => expectReply(r, "grads"));
     // Weighted by slice size so the result is the gradient of the whole batch's mean loss.
     const grads = weightedMean(parts.map((p) => [p.grads, p.count]));
     const stats = weightedMean(parts.map((p) => [p.stats, p.count]));
@@ -174,11 +177,11 @@ export class WorkerEngine implements Engine {
         ])
       ),
     );
-    return sumResults(replies.map((r) => expect(r, "result")), batch.count);
+    return sumResults(replies.map((r) => expectReply(r, "result")), batch.count);
   }
 
   async weights(): Promise<Float32Array> {
-    return expect(await this.#channels[0].call({ type: "get", what: "weights" }), "data").data;
+    return expectReply(await this.#channels[0].call({ type: "get", what: "weights" }), "data").data;
   }
 
   async setWeights(flat: Float32Array): Promise<void> {
@@ -186,7 +189,7 @@ export class WorkerEngine implements Engine {
   }
 
   async optimizerState(): Promise<Float32Array> {
-    return expect(await this.#channels[0].call({ type: "get", what: "optimizer" }), "data").data;
+    return expectReply(await this.#channels[0].call({ type: "get", what: "optimizer" }), "data").data;
   }
 
   async setOptimizerState(flat: Float32Array): Promise<void> {
@@ -196,7 +199,7 @@ export class WorkerEngine implements Engine {
   /** Every replica's weights, to check that they stay identical. */
   async allWeights(): Promise<Float32Array[]> {
     const replies = await Promise.all(this.#channels.map((c) => c.call({ type: "get", what: "weights" })));
-    return replies.map((r) => expect(r, "data").data);
+    return replies.map((r) => expectReply(r, "data").data);
   }
 
   close(): Promise<void> {

@@ -5,7 +5,13 @@
  *
  * Batch-norm moving statistics: tfjs-layers' BatchNormalization updates its moving mean and
  * variance imperatively inside `call` when `training` is true, so `model.apply(x, {training:
- * true})` inside `tf.variableGrads` keeps them current (checked in replica_test.ts).
+ * true})` inside `tf.variableGrads` keeps them current (checked in replica_test.ts). They are the
+ * only "statistics" ({@link Replica.stats}): the other non-trainable weights, the masked
+ * activations' masks, belong to the plan and are never averaged between workers.
+ *
+ * Knowledge distillation (optional, per call of {@link Replica.gradients}): loss = (1 - w) CE +
+ * w T^2 KL(softmax(teacher / T) || softmax(student / T)), Hinton et al.'s form, with the
+ * teacher's logits computed in inference mode on the same batch.
  *
  * @module
  */
@@ -17,6 +23,21 @@ import { assign, flatten, SgdMomentum, type SgdOptions } from "./sgd.ts";
 export interface ReplicaOptions extends SgdOptions {
   /** Label smoothing epsilon for the cross-entropy; default 0. */
   labelSmoothing?: number;
+}
+
+/** Knowledge distillation from a teacher network (see the module comment). */
+export interface Distillation {
+  /** The teacher (inference mode), e.g. the all-ReLU network. */
+  teacher: tfl.LayersModel;
+  /** w in [0, 1]: the KL term's share of the loss. */
+  weight: number;
+  /** T > 0: the softmax temperature of both networks in the KL term. */
+  temperature: number;
+}
+
+/** Whether a non-trainable weight is a batch-norm moving statistic (and not, e.g., a mask). */
+export function isMovingStatistic(name: string): boolean {
+  return /(^|\/)moving_(mean|variance)$/.test(name);
 }
 
 /** Sums over the examples of one batch (or part of one). */
@@ -60,7 +81,7 @@ export class Replica {
     // LayerVariable.read() returns its backing tf.Variable (typed as Tensor).
     const variable = (w: tfl.LayerVariable) => w.read() as tf.Variable;
     this.#trainable = model.trainableWeights.map(variable);
-    this.#stats = model.nonTrainableWeights.map(variable);
+    this.#stats = model.nonTrainableWeights.filter((w) => isMovingStatistic(w.originalName)).map(variable);
     this.#all = model.weights.map(variable);
     const decay = model.trainableWeights.map((w) => decays(w.originalName));
     this.#sgd = new SgdMomentum(this.#trainable, decay, options);
@@ -110,19 +131,44 @@ export class Replica {
     return tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), "int32")).dataSync()[0];
   }
 
-  /** Forward and backward in training mode (BN uses batch statistics and updates its moving ones). */
-  gradients(x: Float32Array, y: ArrayLike<number>, count: number): GradientResult {
+  /**
+   * The teacher's tempered log-probabilities on `input` (inference mode, computed outside the
+   * gradient tape: nothing flows back into the teacher).
+   */
+  #teacherLogProbs(input: tf.Tensor, d: Distillation): tf.Tensor {
+    const logits = d.teacher.apply(input, { training: false }) as tf.Tensor;
+    return tf.logSoftmax(tf.div(logits, d.temperature));
+  }
+
+  /**
+   * Forward and backward in training mode (BN uses batch statistics and updates its moving ones);
+   * with `distillation`, the loss mixes in the teacher's (see the module comment).
+   */
+  gradients(
+    x: Float32Array,
+    y: ArrayLike<number>,
+    count: number,
+    distillation?: Distillation,
+  ): GradientResult {
     let result: GradientResult | undefined;
     // The result leaves the tidy by assignment: a returned value is walked element by element
     // in search of tensors, which costs ~8% of a step for a CNN-7 gradient array.
     tf.tidy(() => {
       const input = this.#inputs(x, count);
       const labels = this.#labels(y, count);
+      const distill = distillation && distillation.weight > 0 ? distillation : undefined;
+      const teacher = distill ? this.#teacherLogProbs(input, distill) : undefined;
       let correct = 0;
       const { value, grads } = tf.variableGrads(() => {
         const logits = this.model.apply(input, { training: true }) as tf.Tensor;
         correct = this.#correct(logits, labels);
-        return tf.mean(this.#losses(logits, labels, this.#smoothing)) as tf.Scalar;
+        const ce = tf.mean(this.#losses(logits, labels, this.#smoothing));
+        if (!distill || !teacher) return ce as tf.Scalar;
+        // KL(p_t || p_s) = sum p_t (log p_t - log p_s), per example, at temperature T.
+        const student = tf.logSoftmax(tf.div(logits, distill.temperature));
+        const kl = tf.mean(tf.sum(tf.mul(tf.exp(teacher), tf.sub(teacher, student)), -1));
+        const { weight, temperature } = distill;
+        return tf.add(tf.mul(ce, 1 - weight), tf.mul(kl, weight * temperature ** 2)) as tf.Scalar;
       }, this.#trainable);
       // Variables off the loss's path (e.g. the coefficients of an all-ReLU site) get no entry.
       const flat = flatten(this.#trainable.map((v) => grads[v.name] ?? tf.zerosLike(v)));
@@ -177,6 +223,11 @@ export class Replica {
   /** Restores statistics written by {@link stats}. */
   setStats(flat: Float32Array): void {
     assign(this.#stats, flat, "batch-norm statistics");
+  }
+
+  /** Sets the SGD momentum coefficient for later updates (buffers kept). */
+  setMomentum(mu: number): void {
+    this.#sgd.momentum = mu;
   }
 
   /** Momentum buffers, flattened in trainable order. */

@@ -24,7 +24,7 @@ export class SgdMomentum {
   readonly #vars: readonly tf.Variable[];
   readonly #decay: readonly boolean[];
   readonly #buffers: tf.Variable[];
-  readonly #momentum: number;
+  #momentum: number;
   readonly #weightDecay: number;
   readonly #nesterov: boolean;
 
@@ -39,6 +39,21 @@ export class SgdMomentum {
     this.#weightDecay = options.weightDecay ?? 0;
     this.#nesterov = options.nesterov ?? false;
     this.#buffers = vars.map((v) => tf.variable(tf.zerosLike(v), false));
+  }
+
+  /** The momentum coefficient mu. */
+  get momentum(): number {
+    return this.#momentum;
+  }
+
+  /**
+   * Changes mu for later updates (a trial's explored momentum); the buffers are kept. Values of 1
+   * or more are allowed: Ray Tune's explore multiplies without clamping, and such a trial simply
+   * diverges and loses its population's ranking.
+   */
+  set momentum(mu: number) {
+    if (!(mu >= 0 && Number.isFinite(mu))) throw new Error(`SgdMomentum: momentum must be >= 0, got ${mu}`);
+    this.#momentum = mu;
   }
 
   /** One update with learning rate `lr`; `grads[i]` matches variable i in shape. */

@@ -1,6 +1,8 @@
 /**
- * Entry point of a data-parallel training worker (see parallel.ts): one {@link Replica} on its
- * own tfjs backend, driven by messages that it handles strictly in arrival order.
+ * Entry point of a training worker: one {@link Replica} on its own tfjs backend, driven by
+ * messages that it handles strictly in arrival order. A data-parallel worker (parallel.ts) computes
+ * gradients of batch slices and applies averaged updates; a trial worker (trials.ts, initialised
+ * with a trial setup) runs whole trial jobs (trial_worker.ts).
  *
  * @module
  */
@@ -8,10 +10,20 @@ import type { BackendName } from "../nn/backend.ts";
 import type { ModelFactory } from "./parallel.ts";
 import type { ReplicaOptions, WeightInfo } from "./replica.ts";
 import type { Replica as ReplicaType } from "./replica.ts";
+import type { TrialJob, TrialOutcome, TrialSetup } from "./trials.ts";
+import type { TrialWorker } from "./trial_worker.ts";
 
 /** Messages from the main thread. */
 export type Request =
-  | { type: "init"; backend: BackendName; factory: ModelFactory; replica: ReplicaOptions }
+  | {
+    type: "init";
+    backend: BackendName;
+    factory: ModelFactory;
+    replica: ReplicaOptions;
+    /** Makes this a trial worker holding the setup. */
+    trials?: TrialSetup;
+  }
+  | { type: "trial"; job: TrialJob }
   | { type: "grads"; x: Float32Array; y: Int32Array; count: number }
   | { type: "apply"; grads: Float32Array; stats: Float32Array; lr: number }
   | { type: "eval"; x: Float32Array; y: Int32Array; count: number }
@@ -31,6 +43,7 @@ export type Reply =
   }
   | { type: "result"; lossSum: number; correct: number; count: number }
   | { type: "data"; data: Float32Array }
+  | { type: "trial"; outcome: TrialOutcome }
   | { type: "ack" }
   | { type: "error"; message: string };
 
@@ -40,6 +53,7 @@ declare const self: {
 };
 
 let replica: ReplicaType | undefined;
+let trials: TrialWorker | undefined;
 let failed: string | undefined;
 
 async function handle(msg: Request): Promise<void> {
@@ -56,6 +70,10 @@ async function handle(msg: Request): Promise<void> {
       );
     }
     replica = new Replica(await build(...msg.factory.args), msg.replica);
+    if (msg.trials) {
+      const { TrialWorker } = await import("./trial_worker.ts");
+      trials = await TrialWorker.create(replica, msg.trials);
+    }
     const [, ...shape] = replica.model.inputs[0].shape as number[];
     self.postMessage({
       type: "ready",
@@ -85,6 +103,15 @@ async function handle(msg: Request): Promise<void> {
     case "get": {
       const data = msg.what === "weights" ? replica.weights() : replica.optimizerState();
       self.postMessage({ type: "data", data }, [data.buffer as ArrayBuffer]);
+      return;
+    }
+    case "trial": {
+      if (!trials) throw new Error("'trial' to a worker initialised without a trial setup");
+      const outcome = trials.run(msg.job);
+      self.postMessage({ type: "trial", outcome }, [
+        outcome.state.weights.buffer as ArrayBuffer,
+        outcome.state.optimizer.buffer as ArrayBuffer,
+      ]);
       return;
     }
     case "set":

@@ -1,0 +1,121 @@
+/**
+ * The search profiles: population, perturbation interval, training budget, validation subset and
+ * each searcher's own settings, at four sizes. Budgets are in training images and identical for
+ * every searcher of a profile, so their results compare.
+ *
+ * - smoke: seconds, on a 256-image training subset (tests and CI).
+ * - quick: all five searchers on CNN-7 in about 10-15 minutes on 2 cores; 8,192 training images
+ *   (0.18 epoch of the 45,000) each, so the searches are small and their results say little.
+ * - long: hours in the background (resumable): 40 epochs' worth of images (1.8 M) per searcher.
+ * - paper: the paper's budgets, for bigger machines: a population of 50 and 200 epochs of
+ *   training per trial (BTPBT: 20 per tree PBT, 40 for the global one, scaled to the total).
+ *
+ * @module
+ */
+import type { DistillationSettings } from "../train/trials.ts";
+
+/** Everything a profile fixes. Plain data: it is part of a run's identity. */
+export interface SearchProfile {
+  readonly name: "smoke" | "quick" | "long" | "paper";
+  /** Training images each searcher may use. */
+  readonly budgetImages: number;
+  /** PBT population (BTPBT, PBT, Delphi's planner). */
+  readonly population: number;
+  /** Training images per trial between two exploit steps (and per uniform trial per cycle). */
+  readonly interval: number;
+  /** Images of the fixed, class-stratified validation subset every trial is evaluated on. */
+  readonly validationImages: number;
+  /** Test images the final pick is evaluated on (all 10,000 unless set). */
+  readonly testImages?: number;
+  /** Train on the first this many images of the training split only. */
+  readonly trainSubset?: number;
+  /** Images of the calibration batch that fits new coefficients. */
+  readonly calibrationImages: number;
+  readonly batchSize: number;
+  /** Constant fine-tuning learning rate and momentum of trials whose config sets none. */
+  readonly lr: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  /** Knowledge distillation from the all-ReLU network (weight 0: off). */
+  readonly distillation: DistillationSettings;
+  /** Uniform (CW): the alphas of the grid (all of {0, 0.05, ..., 1} unless set). */
+  readonly uniformAlphas?: readonly number[];
+  /** Delphi's planner: whole layers replaced per trial. */
+  readonly delphiLayers: number;
+  /** DRL: fine-tuning images per episode, warm-up episodes, hidden width. */
+  readonly drlEpisodeImages: number;
+  readonly drlWarmupEpisodes: number;
+  readonly drlHidden: number;
+}
+
+/** Distillation off (the default of every profile; `--distill` turns it on). */
+const NO_DISTILLATION: DistillationSettings = { weight: 0, temperature: 4 };
+
+const COMMON = {
+  calibrationImages: 256,
+  batchSize: 64,
+  lr: 0.01,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  distillation: NO_DISTILLATION,
+  delphiLayers: 3,
+} as const;
+
+/** The profiles by name. */
+export const SEARCH_PROFILES: Readonly<Record<SearchProfile["name"], SearchProfile>> = {
+  smoke: {
+    ...COMMON,
+    name: "smoke",
+    budgetImages: 576,
+    population: 2,
+    interval: 32,
+    validationImages: 64,
+    testImages: 100,
+    trainSubset: 256,
+    calibrationImages: 32,
+    batchSize: 32,
+    uniformAlphas: [0, 0.5, 1],
+    drlEpisodeImages: 192,
+    drlWarmupEpisodes: 1,
+    drlHidden: 16,
+  },
+  quick: {
+    ...COMMON,
+    name: "quick",
+    budgetImages: 8_192,
+    population: 4,
+    interval: 128,
+    validationImages: 400,
+    uniformAlphas: [0, 0.2, 0.4, 0.6, 0.8, 1],
+    drlEpisodeImages: 1_024,
+    drlWarmupEpisodes: 4,
+    drlHidden: 64,
+  },
+  long: {
+    ...COMMON,
+    name: "long",
+    budgetImages: 1_800_000,
+    population: 8,
+    interval: 2_048,
+    validationImages: 2_000,
+    drlEpisodeImages: 18_000,
+    drlWarmupEpisodes: 20,
+    drlHidden: 300,
+  },
+  paper: {
+    ...COMMON,
+    name: "paper",
+    budgetImages: 200 * 45_000 * 50,
+    population: 50,
+    interval: 45_000,
+    validationImages: 5_000,
+    drlEpisodeImages: 45_000,
+    drlWarmupEpisodes: 20,
+    drlHidden: 300,
+  },
+};
+
+/** Whether `name` is a profile's name. */
+export function isSearchProfileName(name: string): name is SearchProfile["name"] {
+  return Object.hasOwn(SEARCH_PROFILES, name);
+}

@@ -1,0 +1,193 @@
+/**
+ * Searches a replacement plan on real training, resumably.
+ *
+ * ```
+ * deno task search --searcher btpbt|pbt|drl|delphi|uniform --model cnn7 --profile smoke|quick|long|paper \
+ *   [--seed 1] [--run NAME] [--workers 2] [--distill W:T] [--out DIR]
+ * ```
+ *
+ * The run lives in `~/.cache/safenet/search/<run>/` (or `--runs-dir`): a journal of the runner's
+ * answers and the trials' states, checkpointed every cycle. Running the same command again
+ * replays the journal and continues from the last checkpoint, ending as an uninterrupted run
+ * would; a finished run replays to its end and rewrites its outputs. Outputs:
+ * `results/search_<searcher>_<model>_<profile>.json` (history per cycle, final pick with its test
+ * accuracy) and, when a pick reached the threshold, `data/plans/<model>_<searcher>_<profile>.json`
+ * (the plan with its provenance); `--out DIR` also saves the pick's model (masks and trained
+ * coefficients). Fine-tuning the pick is a separate step: `deno task train --init DIR --plan PLAN`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { homedir } from "node:os";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { writeFileAtomic } from "../lib/data/atomic.ts";
+import { REPO_ROOT } from "../lib/data/locate.ts";
+import { MODEL_NAMES, type ModelName } from "../lib/nn/architectures.ts";
+import { MODEL_FILE } from "../lib/nn/io.ts";
+import { gitCommit } from "../lib/report/meta.ts";
+import { writeResult } from "../lib/report/results.ts";
+import { isSearchProfileName, SEARCH_PROFILES } from "../lib/search/runner_profiles.ts";
+import { runSearch, SEARCHER_NAMES } from "../lib/search/runner_session.ts";
+import type { SearcherName } from "../lib/search/types.ts";
+
+const USAGE = `usage: deno task search --searcher ${SEARCHER_NAMES.join("|")} [options]
+  --model cnn7          network (its pretrained all-ReLU weights are data/pretrained/MODEL)
+  --profile quick       smoke | quick | long | paper (budget, population, interval, validation subset)
+  --seed 1              seed of the searcher and of the trials' data
+  --run NAME            run name (default SEARCHER-MODEL-PROFILE-sSEED); directory under --runs-dir
+  --runs-dir DIR        default ~/.cache/safenet/search
+  --workers 2           trial workers (one wasm instance each; trials run side by side)
+  --distill W:T         knowledge distillation from the all-ReLU network, weight W, temperature T (default off)
+  --pretrained DIR      the all-ReLU network (default data/pretrained/MODEL)
+  --out DIR             also save the final pick's model (model.json + weights.bin) here
+  --results-dir DIR     default results/
+  --plans-dir DIR       default data/plans/`;
+
+function fail(message: string): never {
+  console.error(`search: ${message} (--help for usage)`);
+  Deno.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    args: Deno.args,
+    options: {
+      searcher: { type: "string" },
+      model: { type: "string", default: "cnn7" },
+      profile: { type: "string", default: "quick" },
+      seed: { type: "string", default: "1" },
+      run: { type: "string" },
+      "runs-dir": { type: "string", default: join(homedir(), ".cache", "safenet", "search") },
+      workers: { type: "string", default: "2" },
+      distill: { type: "string" },
+      pretrained: { type: "string" },
+      out: { type: "string" },
+      "results-dir": { type: "string", default: join(REPO_ROOT, "results") },
+      "plans-dir": { type: "string", default: join(REPO_ROOT, "data", "plans") },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+} catch (e) {
+  fail((e as Error).message);
+}
+const a = parsed.values;
+if (a.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+
+function integer(name: "seed" | "workers", min: number): number {
+  const v = Number(a[name]);
+  if (!(Number.isSafeInteger(v) && v >= min)) {
+    fail(`--${name} must be an integer >= ${min}, got '${a[name]}'`);
+  }
+  return v;
+}
+
+if (!a.searcher) fail(`--searcher is required: one of ${SEARCHER_NAMES.join(", ")}`);
+if (!(SEARCHER_NAMES as readonly string[]).includes(a.searcher)) {
+  fail(`unknown searcher '${a.searcher}': one of ${SEARCHER_NAMES.join(", ")}`);
+}
+if (!(MODEL_NAMES as readonly string[]).includes(a.model!)) {
+  fail(`--model must be one of ${MODEL_NAMES.join(", ")}, got '${a.model}'`);
+}
+if (!isSearchProfileName(a.profile!)) {
+  fail(`--profile must be one of ${Object.keys(SEARCH_PROFILES).join(", ")}, got '${a.profile}'`);
+}
+const searcher = a.searcher as SearcherName;
+const model = a.model as ModelName;
+const profile = SEARCH_PROFILES[a.profile];
+const seed = integer("seed", 0);
+const workers = integer("workers", 1);
+let distillation;
+if (a.distill !== undefined) {
+  const [weight, temperature] = a.distill.split(":").map(Number);
+  if (!(weight >= 0 && weight <= 1 && temperature > 0)) {
+    fail(`--distill must be W:T with W in [0, 1] and T > 0, got '${a.distill}'`);
+  }
+  distillation = { weight, temperature };
+}
+const pretrained = resolve(a.pretrained ?? join(REPO_ROOT, "data", "pretrained", model));
+if (!existsSync(join(pretrained, MODEL_FILE))) {
+  fail(
+    `no pretrained all-ReLU ${model} at ${pretrained}: train one with \`deno task train --model ${model} --out DIR\``,
+  );
+}
+const runName = a.run ?? `${searcher}-${model}-${profile.name}-s${seed}`;
+const runDir = resolve(a["runs-dir"]!, runName);
+
+const started = performance.now();
+const session = await runSearch({
+  searcher,
+  model,
+  dataset: "cifar10",
+  profile,
+  seed,
+  runDir,
+  pretrained,
+  workers,
+  ...(distillation ? { distillation } : {}),
+  ...(a.out ? { exportDir: resolve(a.out) } : {}),
+}).catch((e: Error) => {
+  // A search that cannot go on (another run in the directory, a missing state file) says why in one line.
+  console.error(`search: ${e.message}`);
+  Deno.exit(1);
+});
+const { outcome } = session;
+const run = { profile: profile.name, seed, dataset: "cifar10" };
+const resultPath = await writeResult(
+  `search_${searcher}_${model}`,
+  {
+    searcher,
+    model,
+    profile,
+    seed,
+    run: runName,
+    distillation: session.distillation,
+    allReluValidationAccuracy: session.allReluValidationAccuracy,
+    threshold: outcome.threshold,
+    reduction: outcome.reduction,
+    budgetImages: outcome.budgetImages,
+    imagesUsed: outcome.imagesUsed,
+    validationImages: session.validationImages,
+    evaluationImages: session.evaluationImages,
+    testImages: session.testImages,
+    final: outcome.final,
+    finalTestAccuracy: session.finalTestAccuracy,
+    history: outcome.history,
+    cycleDetails: session.cycleDetails,
+    ...(outcome.tree ? { tree: outcome.tree } : {}),
+    replayedCycles: session.replayedCycles,
+    wallSeconds: (performance.now() - started) / 1000,
+  },
+  run,
+  { dir: resolve(a["results-dir"]!) },
+);
+console.error(`wrote ${resultPath}`);
+if (outcome.final) {
+  const planPath = join(resolve(a["plans-dir"]!), `${model}_${searcher}_${profile.name}.json`);
+  const { final } = outcome;
+  const provenance = {
+    searcher,
+    profile: profile.name,
+    seed,
+    run: runName,
+    command: `deno task search ${Deno.args.join(" ")}`,
+    commit: await gitCommit(),
+    result: resultPath,
+    validationAccuracy: final.validationAccuracy,
+    testAccuracy: session.finalTestAccuracy,
+    replacedShare: final.replacedShare,
+    score: final.score,
+    threshold: outcome.threshold,
+    budgetImages: outcome.budgetImages,
+    finetuned: false,
+    created: new Date().toISOString(),
+  };
+  await writeFileAtomic(planPath, JSON.stringify({ ...final.config.plan, provenance }, null, 2) + "\n");
+  console.error(`wrote ${planPath}`);
+}

@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DenoProcess, runTool } from "./testdata/process.ts";
+
+Deno.test("search: --help prints the usage; a bad option or an unknown searcher is a one-line error before any work", async () => {
+  const help = await runTool("search.ts", ["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.text, /usage: deno task search --searcher btpbt\|pbt\|drl\|delphi\|uniform/);
+  for (
+    const [args, message] of [
+      [
+        ["--searcher", "annealing"],
+        /search: unknown searcher 'annealing': one of btpbt, pbt, drl, delphi, uniform/,
+      ],
+      [[], /search: --searcher is required/],
+      [
+        ["--searcher", "pbt", "--profile", "huge"],
+        /search: --profile must be one of smoke, quick, long, paper/,
+      ],
+      [["--searcher", "pbt", "--seed", "x"], /search: --seed must be an integer >= 0, got 'x'/],
+      [["--searcher", "pbt", "--distill", "2:1"], /search: --distill must be W:T/],
+      [["--searcher", "pbt", "--bogus"], /search: Unknown option '--bogus'/],
+    ] as const
+  ) {
+    const r = await runTool("search.ts", [...args]);
+    assert.equal(r.code, 2, r.text);
+    assert.match(r.text, message);
+    assert.equal(r.text.trim().split("\n").length, 1, r.text);
+  }
+});
+
+/** The parts of a search's result that must not depend on interruptions (not timings). */
+async function outcome(dir: string) {
+  const { data } = JSON.parse(await Deno.readTextFile(join(dir, "results", "search_btpbt_cnn7_smoke.json")));
+  const plan = JSON.parse(await Deno.readTextFile(join(dir, "plans", "cnn7_btpbt_smoke.json")));
+  const { history, final, finalTestAccuracy, tree, imagesUsed, evaluationImages } = data;
+  return { history, final, finalTestAccuracy, tree, imagesUsed, evaluationImages, plan: plan.sites };
+}
+
+function smoke(dir: string): string[] {
+  return [
+    "--searcher",
+    "btpbt",
+    "--profile",
+    "smoke",
+    "--seed",
+    "3",
+    "--runs-dir",
+    join(dir, "runs"),
+    "--results-dir",
+    join(dir, "results"),
+    "--plans-dir",
+    join(dir, "plans"),
+  ];
+}
+
+Deno.test({
+  name:
+    "search: a smoke BTPBT search runs end to end on real training; killed after a checkpoint and rerun, it ends exactly as an uninterrupted run",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const whole = await Deno.makeTempDir({ prefix: "search-whole-" });
+    const killed = await Deno.makeTempDir({ prefix: "search-killed-" });
+    try {
+      const first = new DenoProcess("tools/search.ts", smoke(whole));
+      assert.equal(await first.exitCode(120_000), 0, first.output);
+      const reference = await outcome(whole);
+      // Every BTPBT stage trained: root, 6 sibling pairs, 2 global cycles; budget respected.
+      assert.equal(reference.history.length, 9);
+      assert.deepEqual(
+        [...new Set(reference.history.map((c: { stage: string }) => c.stage))],
+        [
+          "btpbt/root",
+          "btpbt/L1/pair0",
+          "btpbt/L2/pair0",
+          "btpbt/L2/pair1",
+          "btpbt/L3/pair0",
+          "btpbt/L3/pair1",
+          "btpbt/L3/pair2",
+          "btpbt/global",
+        ],
+      );
+      assert.equal(reference.imagesUsed, 576);
+      assert.equal(reference.evaluationImages, 9 * 2 * 64);
+      assert.ok(reference.final && reference.finalTestAccuracy >= 0 && reference.finalTestAccuracy <= 1);
+      assert.match(first.output, /\[btpbt\/global\] cycle 9 \| images 576\/576 \| best score/);
+
+      const interrupted = new DenoProcess("tools/search.ts", smoke(killed));
+      await interrupted.waitFor(/cycle 4 \|/, 120_000);
+      interrupted.kill();
+      await interrupted.exitCode();
+      const journal = JSON.parse(
+        await Deno.readTextFile(join(killed, "runs", "btpbt-cnn7-smoke-s3", "journal.json")),
+      );
+      assert.ok(journal.calls.filter((c: { kind: string }) => c.kind === "train").length >= 4);
+
+      const resumed = new DenoProcess("tools/search.ts", smoke(killed));
+      assert.equal(await resumed.exitCode(120_000), 0, resumed.output);
+      assert.match(resumed.output, /resumed: \d+ runner calls replayed from the journal/);
+      assert.doesNotMatch(resumed.output, /cycle 1 \|/, "the resumed run trained the first cycles again");
+      assert.deepEqual(await outcome(killed), reference);
+    } finally {
+      await Deno.remove(whole, { recursive: true });
+      await Deno.remove(killed, { recursive: true });
+    }
+  },
+});
