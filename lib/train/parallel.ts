@@ -35,6 +35,28 @@ export interface ModelFactory {
   args: unknown[];
 }
 
+/**
+ * Starts `count` training workers and sends each `init`; resolves with their channels and the
+ * first one's "ready" reply. If any fails, all are terminated and the error is thrown.
+ */
+export async function startWorkers(
+  who: string,
+  count: number,
+  init: Extract<Request, { type: "init" }>,
+): Promise<{ channels: Channel[]; ready: Extract<Reply, { type: "ready" }> }> {
+  if (!(Number.isInteger(count) && count >= 1)) {
+    throw new Error(`${who}: workers must be a positive integer, got ${count}`);
+  }
+  const channels = Array.from({ length: count }, (_, i) => new Channel(i));
+  try {
+    const ready = (await Promise.all(channels.map((c) => c.call(init)))).map((r) => expectReply(r, "ready"));
+    return { channels, ready: ready[0] };
+  } catch (e) {
+    for (const c of channels) c.terminate();
+    throw e;
+  }
+}
+
 /** Options of {@link WorkerEngine.create}. */
 export interface WorkerEngineOptions {
   /** Number of workers (data-parallel replicas). */
@@ -117,21 +139,14 @@ export class WorkerEngine implements Engine {
 
   /** Starts the workers, builds a model in each and makes their weights equal to worker 0's. */
   static async create(options: WorkerEngineOptions): Promise<WorkerEngine> {
-    if (!(options.workers >= 1) || !Number.isInteger(options.workers)) {
-      throw new Error(`WorkerEngine: workers must be a positive integer, got ${options.workers}`);
-    }
-    const channels = Array.from({ length: options.workers }, (_, i) => new Channel(i));
+    const { channels, ready } = await startWorkers("WorkerEngine", options.workers, {
+      type: "init",
+      backend: options.backend ?? "wasm",
+      factory: options.factory,
+      replica: options.replica ?? {},
+    });
     try {
-      const init: Request = {
-        type: "init",
-        backend: options.backend ?? "wasm",
-        factory: options.factory,
-        replica: options.replica ?? {},
-      };
-      const ready = (await Promise.all(channels.map((c) => c.call(init)))).map((r) =>
-        expectReply(r, "ready")
-      );
-      const engine = new WorkerEngine(channels, ready[0].weightInfo, ready[0].inputSize);
+      const engine = new WorkerEngine(channels, ready.weightInfo, ready.inputSize);
       if (channels.length > 1) await engine.setWeights(await engine.weights());
       return engine;
     } catch (e) {

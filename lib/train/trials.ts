@@ -26,9 +26,8 @@ import type { LabeledImages } from "../data/cifar.ts";
 import type { BackendName } from "../nn/backend.ts";
 import type { ModelName } from "../nn/architectures.ts";
 import type { Plan } from "../nn/plan.ts";
-import { Channel, expectReply, type ModelFactory } from "./parallel.ts";
+import { type Channel, expectReply, type ModelFactory, startWorkers } from "./parallel.ts";
 import type { ReplicaOptions, WeightInfo } from "./replica.ts";
-import type { Request } from "./worker.ts";
 
 /** A trial's state: what a checkpoint of it holds. Structured-cloneable. */
 export interface TrialState {
@@ -133,26 +132,14 @@ export class TrialPool {
 
   /** Starts the workers; each builds its model and loads the setup (data, teacher). */
   static async create(options: TrialPoolOptions): Promise<TrialPool> {
-    if (!(Number.isInteger(options.workers) && options.workers >= 1)) {
-      throw new Error(`TrialPool: workers must be a positive integer, got ${options.workers}`);
-    }
-    const channels = Array.from({ length: options.workers }, (_, i) => new Channel(i));
-    try {
-      const init: Request = {
-        type: "init",
-        backend: options.backend ?? "wasm",
-        factory: options.factory,
-        replica: options.replica ?? {},
-        trials: options.setup,
-      };
-      const ready = (await Promise.all(channels.map((c) => c.call(init)))).map((r) =>
-        expectReply(r, "ready")
-      );
-      return new TrialPool(channels, ready[0].weightInfo);
-    } catch (e) {
-      for (const c of channels) c.terminate();
-      throw e;
-    }
+    const { channels, ready } = await startWorkers("TrialPool", options.workers, {
+      type: "init",
+      backend: options.backend ?? "wasm",
+      factory: options.factory,
+      replica: options.replica ?? {},
+      trials: options.setup,
+    });
+    return new TrialPool(channels, ready.weightInfo);
   }
 
   /** Number of workers (jobs run at once). */

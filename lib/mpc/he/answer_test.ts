@@ -12,7 +12,7 @@ import {
   floodedAnswer,
   weightNoiseBound,
 } from "./answer.ts";
-import { convGeometry, geometryKernel, type LinearLayer } from "./layer.ts";
+import { geometryKernel, type LinearLayer } from "./layer.ts";
 import { layerPacking, linearOfflineClient, linearOfflineServer } from "./linear.ts";
 import { packKernel } from "./packing.ts";
 import {
