@@ -193,10 +193,18 @@ export async function benchGc(opts: GcBenchOptions) {
   };
 }
 
+const USAGE = `usage: deno task bench:gc [--n 8192] [--chunk 1024] [--repeats 7] [--shift F]
+                         [--out results/bench_gc.json]   (--out - prints only)
+
+Garbled-circuit ReLU benchmark on this machine, single thread: per-ReLU garbling and evaluation
+time, OT-extension time, and the protocol's offline and online bytes. --shift is the ReLU
+circuit's truncation (default: the fixed-point bits secure inference uses, ${DEFAULT_FRAC_BITS}).`;
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
+      help: { type: "boolean", short: "h" },
       n: { type: "string", default: "8192" },
       chunk: { type: "string", default: "1024" },
       repeats: { type: "string", default: "7" },
@@ -205,6 +213,10 @@ if (import.meta.main) {
     },
     strict: true,
   });
+  if (values.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
   const result = await benchGc({
     n: Number(values.n),
     chunk: Number(values.chunk),

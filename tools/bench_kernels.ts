@@ -108,10 +108,18 @@ function round(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
+const USAGE = `usage: deno task bench:kernels [--backend wasm|cpu] [--batch 64] [--steps 10] [--repeats 3]
+                              [--profile] [--bn stock|fused] [--out FILE]
+
+Micro-benchmark of CNN-7 (batch-norm, ReLU, average pooling) training and inference speed on a
+tfjs backend, built from tf ops; --profile adds a per-kernel time profile. The task writes
+results/bench_kernels.json.`;
+
 async function main() {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
+      help: { type: "boolean", short: "h" },
       backend: { type: "string", default: "wasm" },
       batch: { type: "string", default: "64" },
       steps: { type: "string", default: "10" },
@@ -121,6 +129,10 @@ async function main() {
       out: { type: "string" },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const info = await initBackend(values.backend as BackendName);
   const batch = Number(values.batch), steps = Number(values.steps), repeats = Number(values.repeats);
   const bn = values.bn as BnMode;

@@ -26,9 +26,16 @@ import { type ModelRecipe, recipeFactory } from "../lib/train/models.ts";
 import { WorkerEngine } from "../lib/train/parallel.ts";
 import { median } from "../lib/report/stats.ts";
 
+const USAGE = `usage: deno task bench:train [--steps 12] [--models cnn7,cnn7_masked,resnet32,vgg16]
+                            [--workers 1,2] [--batch 64] [--out results/bench_train.json]
+
+Training and inference throughput (images/s) of the paper's networks on this machine, through
+the trainer's data-parallel engine, on random inputs; writes --out.`;
+
 const { values: a } = parseArgs({
   args: Deno.args,
   options: {
+    help: { type: "boolean", short: "h" },
     steps: { type: "string", default: "12" },
     models: { type: "string", default: "cnn7,cnn7_masked,resnet32,vgg16" },
     workers: { type: "string", default: "1,2" },
@@ -37,6 +44,10 @@ const { values: a } = parseArgs({
   },
   strict: true,
 });
+if (a.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
 const steps = Math.max(3, Number(a.steps));
 const batchSize = Number(a.batch);
 const workerCounts = a.workers!.split(",").map(Number);
@@ -191,8 +202,9 @@ for (const name of models) {
     train_img_s: best.train_img_s,
     infer_img_s: best.infer_img_s,
     workers: Math.max(...counts),
-    train_gflop_s_per_worker: +(best.train_img_s * trainFlopsPerImage(recipe(name).model) / Math.max(...counts) / 1e9)
-      .toFixed(1),
+    train_gflop_s_per_worker:
+      +(best.train_img_s * trainFlopsPerImage(recipe(name).model) / Math.max(...counts) / 1e9)
+        .toFixed(1),
     by_workers: byWorkers,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The client of two-party secure inference: connects to `deno task serve`, classifies one
- * image without revealing it, prints the predicted class, the true label (for a test-set
- * index), the logits and the per-layer time and bytes.
+ * image (a CIFAR-10 test image, or a PNG or JPEG file of any size) without revealing it,
+ * prints the predicted class, the true label (for a test-set index), the logits and the
+ * per-layer time and bytes.
  *
  * ```
  * deno task client --image 17 [--host 127.0.0.1 --port 7441] [--tls-ca ca.pem]
@@ -34,6 +35,7 @@ import { planHash, type SessionPins } from "../lib/mpc/inference/public.ts";
 import { type ChannelStats, CIFAR10_CLASSES, IMAGE_BYTES, loadCifar, normalize } from "../lib/data/mod.ts";
 import { validatePlan } from "../lib/nn/plan.ts";
 import { architecture, MODEL_NAMES, type ModelName } from "../lib/nn/architectures.ts";
+import { decodeImage, imageFormat, resizeSquare } from "../lib/report/image.ts";
 
 const USAGE = `${CLIENT_USAGE}
 
@@ -42,8 +44,9 @@ Pins (optional; the handshake fails on both sides if the server differs):
   --plan <file>           the replacement plan the client expects
   --expect-weights <fingerprint> the weights fingerprint the server printed at start
 
-An image file is a CIFAR-10 binary record (3073 bytes: label, then planar RGB) or 3072 raw
-bytes of a 32x32 RGB image (HWC, interleaved).`;
+An image file is a PNG or a JPEG of any size (its central square is scaled to 32x32), a
+CIFAR-10 binary record (3073 bytes: label, then planar RGB) or 3072 raw bytes of a 32x32 RGB
+image (HWC, interleaved). PNG and JPEG are recognised by their first bytes, not by their size.`;
 
 /** The pins as the session compares them (a plan file becomes its hash). */
 async function sessionPins(raw: Record<string, string>): Promise<SessionPins> {
@@ -72,14 +75,33 @@ export interface LoadedImage {
   description: string;
 }
 
-/** Reads the image of `--image`: a test-set index, a CIFAR-10 record file or raw RGB bytes. */
+/**
+ * Reads the image of `--image`: a test-set index, a PNG or JPEG (decoded, central square scaled
+ * to 32x32), a CIFAR-10 record file or raw RGB bytes. Throws a one-line error naming the file
+ * when it is missing or none of these.
+ */
 export async function loadImage(spec: ClientArgs["image"]): Promise<LoadedImage> {
   if (spec.kind === "test-index") {
     const test = await loadCifar({ dataset: "cifar10", split: "test" });
     const pixels = test.images.slice(spec.index * IMAGE_BYTES, (spec.index + 1) * IMAGE_BYTES);
     return { pixels, label: test.labels[spec.index], description: `CIFAR-10 test image ${spec.index}` };
   }
-  const bytes = await Deno.readFile(spec.path);
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(spec.path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new Error(`no image file at ${spec.path}`);
+    throw new Error(`cannot read image file ${spec.path}: ${(error as Error).message}`);
+  }
+  const format = imageFormat(bytes);
+  if (format !== null) {
+    const image = decodeImage(bytes, spec.path);
+    return {
+      pixels: resizeSquare(image, 32).pixels,
+      label: undefined,
+      description: `${spec.path} (${format.toUpperCase()} ${image.width}x${image.height}, scaled to 32x32)`,
+    };
+  }
   if (bytes.length === IMAGE_BYTES) return { pixels: bytes, label: undefined, description: spec.path };
   if (bytes.length === IMAGE_BYTES + 1) {
     const plane = IMAGE_BYTES / 3;
@@ -90,8 +112,8 @@ export async function loadImage(spec: ClientArgs["image"]): Promise<LoadedImage>
     return { pixels, label: bytes[0], description: `${spec.path} (CIFAR-10 record)` };
   }
   throw new Error(
-    `${spec.path} has ${bytes.length} bytes: expected a CIFAR-10 record (${IMAGE_BYTES + 1} bytes) or raw ` +
-      `32x32 RGB bytes (${IMAGE_BYTES}); or give a test-set index`,
+    `${spec.path} is not a PNG or JPEG file and has ${bytes.length} bytes: expected a CIFAR-10 record ` +
+      `(${IMAGE_BYTES + 1} bytes) or raw 32x32 RGB bytes (${IMAGE_BYTES}); or give a test-set index`,
   );
 }
 

@@ -4,10 +4,11 @@
  * truncated frame from the server). Server-side faults and a whole session: serve_test.ts.
  */
 import assert from "node:assert/strict";
-import { CIFAR10_STATS } from "../lib/data/augment.ts";
 import { IMAGE_BYTES, loadCifar } from "../lib/data/mod.ts";
+import jpeg from "jpeg-js";
+import { encodePng } from "../lib/report/image.ts";
 import { loadImage, main } from "./client.ts";
-import { DenoProcess, prunedPlan, startServer } from "./testdata/process.ts";
+import { DenoProcess, prunedPlan, runTool, startServer } from "./testdata/process.ts";
 import { makeTestCertificates } from "../lib/mpc/transport/testdata/tls.ts";
 
 const CLIENT = "tools/client.ts";
@@ -18,7 +19,46 @@ Deno.test("client: a bad command line exits 2 before connecting", async () => {
   assert.equal(await main(["--help"]), 0);
 });
 
-Deno.test("client: image files are CIFAR-10 records or raw RGB; anything else is a clear error", async () => {
+/** CRC-32 of PNG chunks (ISO 3309). */
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** `png` with a tEXt chunk inserted before IEND so that the file has exactly `size` bytes. */
+function padPng(png: Uint8Array, size: number): Uint8Array {
+  const dataLength = size - png.length - 12;
+  assert.ok(dataLength >= 2, `the PNG has ${png.length} bytes, too many to pad to ${size}`);
+  const chunk = new Uint8Array(12 + dataLength);
+  const view = new DataView(chunk.buffer);
+  view.setUint32(0, dataLength);
+  chunk.set(new TextEncoder().encode("tEXt"), 4);
+  chunk.set(new TextEncoder().encode("x\0"), 8);
+  chunk.fill(0x61, 10, 8 + dataLength);
+  view.setUint32(8 + dataLength, crc32(chunk.subarray(4, 8 + dataLength)));
+  const iend = png.length - 12;
+  return new Uint8Array([...png.subarray(0, iend), ...chunk, ...png.subarray(iend)]);
+}
+
+/** `pixels` (32x32 RGB) scaled up 3x and centred in a 128x96 photo with grey side bands, as RGBA. */
+function photoRgba(pixels: Uint8Array): Uint8Array {
+  const [w, h] = [128, 96];
+  const rgba = new Uint8Array(w * h * 4).fill(128);
+  for (let y = 0; y < h; y++) {
+    for (let x = 16; x < 112; x++) {
+      const p = (Math.floor(y / 3) * 32 + Math.floor((x - 16) / 3)) * 3;
+      rgba.set(pixels.subarray(p, p + 3), (y * w + x) * 4);
+      rgba[(y * w + x) * 4 + 3] = 255;
+    }
+  }
+  return rgba;
+}
+
+Deno.test("client: image files are PNG or JPEG by content, CIFAR-10 records or raw RGB; others are a clear error", async () => {
   const test = await loadCifar({ dataset: "cifar10", split: "test" });
   const pixels = test.images.slice(5 * IMAGE_BYTES, 6 * IMAGE_BYTES);
   const dir = await Deno.makeTempDir();
@@ -31,20 +71,77 @@ Deno.test("client: image files are CIFAR-10 records or raw RGB; anything else is
     await Deno.writeFile(`${dir}/record.bin`, record);
     await Deno.writeFile(`${dir}/raw.rgb`, pixels);
     await Deno.writeFile(`${dir}/odd.png`, new Uint8Array(100));
+    // A 32x32 PNG of exactly 3,072 bytes: the size of raw pixels, read as the PNG it is.
+    const png = padPng(encodePng({ width: 32, height: 32, pixels }), IMAGE_BYTES);
+    assert.equal(png.length, IMAGE_BYTES);
+    await Deno.writeFile(`${dir}/image.png`, png);
+    const rgba = photoRgba(pixels);
+    await Deno.writeFile(`${dir}/photo.jpg`, jpeg.encode({ width: 128, height: 96, data: rgba }, 95).data);
+
     const fromRecord = await loadImage({ kind: "path", path: `${dir}/record.bin` });
     assert.deepEqual(fromRecord.pixels, pixels);
     assert.equal(fromRecord.label, test.labels[5]);
     const byIndex = await loadImage({ kind: "test-index", index: 5 });
     assert.deepEqual(byIndex.pixels, pixels);
     assert.deepEqual((await loadImage({ kind: "path", path: `${dir}/raw.rgb` })).pixels, pixels);
+    const fromPng = await loadImage({ kind: "path", path: `${dir}/image.png` });
+    assert.deepEqual(fromPng.pixels, pixels);
+    assert.match(fromPng.description, /image\.png \(PNG 32x32, scaled to 32x32\)/);
+    // The JPEG's central square is the image scaled 3x: scaled back, it differs by JPEG's error only.
+    const fromJpeg = await loadImage({ kind: "path", path: `${dir}/photo.jpg` });
+    assert.match(fromJpeg.description, /photo\.jpg \(JPEG 128x96, scaled to 32x32\)/);
+    const error = fromJpeg.pixels.reduce((s, v, i) => s + Math.abs(v - pixels[i]), 0) / IMAGE_BYTES;
+    assert.ok(error < 4, `mean error ${error} grey levels`);
     await assert.rejects(
       loadImage({ kind: "path", path: `${dir}/odd.png` }),
-      /has 100 bytes: expected a CIFAR-10 record/,
+      /odd\.png is not a PNG or JPEG file and has 100 bytes: expected a CIFAR-10 record/,
+    );
+    await assert.rejects(
+      loadImage({ kind: "path", path: `${dir}/absent.jpg` }),
+      /^Error: no image file at .*absent\.jpg$/,
+    );
+    await Deno.writeFile(`${dir}/cut.png`, png.subarray(0, 200));
+    await assert.rejects(
+      loadImage({ kind: "path", path: `${dir}/cut.png` }),
+      /cut\.png is not a valid PNG file/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-  assert.ok(CIFAR10_STATS.mean.length === 3);
+});
+
+Deno.test("client: a missing image file is one line naming it, before any connection", async () => {
+  const { code, text } = await runTool("client.ts", ["--image", "/nonexistent/cat.png", "--port", "9"]);
+  assert.equal(code, 1);
+  assert.equal(text.trim(), "client: no image file at /nonexistent/cat.png");
+});
+
+Deno.test("client: classifies a PNG and a JPEG photo, one after the other against one server", async () => {
+  const test = await loadCifar({ dataset: "cifar10", split: "test" });
+  const pixels = test.images.slice(3 * IMAGE_BYTES, 4 * IMAGE_BYTES);
+  const dir = await Deno.makeTempDir();
+  const plan = await prunedPlan(0.9);
+  try {
+    await Deno.writeFile(`${dir}/cat.png`, encodePng({ width: 32, height: 32, pixels }));
+    await Deno.writeFile(
+      `${dir}/cat.jpg`,
+      jpeg.encode({ width: 128, height: 96, data: photoRgba(pixels) }, 90).data,
+    );
+    const { server, port } = await startServer(["--plan", plan], { once: false });
+    for (const file of ["cat.png", "cat.jpg"]) {
+      const client = new DenoProcess(CLIENT, ["--image", `${dir}/${file}`, "--port", port]);
+      assert.equal(await client.exitCode(), 0, client.output);
+      assert.match(
+        client.output,
+        new RegExp(`${file} \\((PNG|JPEG) \\d+x\\d+, scaled to 32x32\\): predicted \\w+ \\(\\d\\)`),
+      );
+    }
+    server.interrupt();
+    assert.equal(await server.exitCode(30_000), 0, server.output);
+  } finally {
+    await Deno.remove(plan);
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("client: a model, plan or weights mismatch fails the handshake on both sides, exit 1", async () => {

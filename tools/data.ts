@@ -22,8 +22,9 @@ import {
 const USAGE =
   `usage: deno task data <cifar10|cifar100>... [--archive <file.tar.gz>] [--force] [--timeout <seconds>]`;
 
-/** Parsed command line. */
+/** Parsed command line; `help` asks for the usage only. */
 interface Args {
+  help?: boolean;
   datasets: ("cifar10" | "cifar100")[];
   archivePath?: string;
   force: boolean;
@@ -45,7 +46,7 @@ function parseArgs(argv: readonly string[]): Args {
       const s = Number(value());
       if (!(s > 0)) throw new DataError("usage", `--timeout must be a positive number of seconds\n${USAGE}`);
       args.connectTimeoutMs = s * 1000;
-    } else if (a === "--help" || a === "-h") throw new DataError("usage", USAGE);
+    } else if (a === "--help" || a === "-h") return { ...args, help: true };
     else if (isDatasetName(a)) args.datasets.push(a);
     else throw new DataError("usage", `unknown argument '${a}'\n${USAGE}`);
   }
@@ -102,6 +103,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     console.error(e instanceof Error ? e.message : e);
     return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
   }
   let status = 0;
   for (const name of args.datasets) {

@@ -17,21 +17,40 @@ import { MODEL_FILE, WEIGHTS_FILE } from "../lib/nn/io.ts";
 import { evaluate } from "../lib/train/loop.ts";
 import { WorkerEngine } from "../lib/train/parallel.ts";
 
-const { values: a, positionals } = parseArgs({
-  args: Deno.args,
-  options: {
-    dataset: { type: "string" },
-    workers: { type: "string", default: "2" },
-    backend: { type: "string", default: "wasm" },
-    json: { type: "boolean", default: false },
-  },
-  allowPositionals: true,
-  strict: true,
-});
+const USAGE =
+  `usage: deno task eval [DIR] [--dataset cifar10|cifar100] [--workers 2] [--backend wasm|cpu] [--json]
+
+Test accuracy of the model saved in DIR (model.json + weights.bin, as \`deno task train --out DIR\`
+writes them; default data/pretrained/cnn7). Its training.json, when present, gives the data set
+and the input normalisation used in training. --json prints one JSON line.`;
 
 function fail(message: string): never {
   console.error(`eval: ${message}`);
   Deno.exit(1);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    args: Deno.args,
+    options: {
+      help: { type: "boolean", short: "h" },
+      dataset: { type: "string" },
+      workers: { type: "string", default: "2" },
+      backend: { type: "string", default: "wasm" },
+      json: { type: "boolean", default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+} catch (e) {
+  console.error(`eval: ${(e as Error).message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+const { values: a, positionals } = parsed;
+if (a.help) {
+  console.log(USAGE);
+  Deno.exit(0);
 }
 
 const dir = resolve(positionals[0] ?? join(REPO_ROOT, "data", "pretrained", "cnn7"));

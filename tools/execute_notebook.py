@@ -7,8 +7,11 @@ stops listening at idle (dropping those outputs) and indexes `transient` as a di
 This executor routes every iopub message by its parent message id, keeps listening after
 idle until the channel has been quiet for a while, and treats a null `transient` as empty.
 
-Usage: execute_notebook.py IN.ipynb OUT.ipynb [--html OUT.html] [--cwd DIR] [--kernel NAME]
-                           [--timeout SECONDS] [--quiet-ms MS]
+Usage: execute_notebook.py IN.ipynb OUT.ipynb [--html OUT.html] [--plotly-js FILE] [--cwd DIR]
+                           [--kernel NAME] [--timeout SECONDS] [--quiet-ms MS]
+
+The HTML carries plotly.js (FILE) once in its head when a cell shows a plotly chart: the
+charts' own HTML only draws with the page's copy (lib/report/chart.ts).
 
 Under load the Deno kernel can also send a message that does not deserialise (bad signature,
 missing delimiter: the frames of two large messages interleaved); its outputs are lost, so the
@@ -125,6 +128,7 @@ class OutputRouter:
                 return
         if kind in ("display_data", "execute_result"):
             content.setdefault("metadata", {})
+            content.setdefault("data", {})  # the kernel omits it for a value that displays as nothing
         output = nbformat.v4.output_from_msg(msg)
         if kind == "execute_result":
             cell.execution_count = content.get("execution_count", cell.execution_count)
@@ -266,21 +270,37 @@ def execute_with_retries(read_notebook, new_executor, runs=RUNS):
 # points require.js and MathJax at file:///usr/share/javascript/..., which the reader lacks.
 # require.js is not needed (the inlined plotly.js registers a global); MathJax is loaded from
 # the upstream CDN, and only when a markdown cell has math.
+# plotly.js, when a chart needs it, is inlined once in the head for all charts of the page.
 SHARED_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{{ super() }}{{ resources.safenet_plotly }}{%- endblock html_head_js -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block html_head_js_mathjax -%}{%- if resources.safenet_math -%}{{ super() }}{%- endif -%}{%- endblock html_head_js_mathjax -%}
 """
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 MATHJAX_CDN = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js?config=TeX-AMS_CHTML-full,Safe"
 
 
-def export_html(nb, path, title):
+def plotly_script(nb, plotly_js):
+    """One inline <script> with plotly.js if a cell shows a plotly chart, else ""."""
+    charts = any(PLOTLY_MIME in output.get("data", {})
+                 for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs)
+    if not charts:
+        return ""
+    if not plotly_js:
+        raise ValueError("the notebook shows plotly charts: pass --plotly-js with plotly.min.js")
+    with open(plotly_js, encoding="utf-8") as f:
+        return '<script type="text/javascript">' + f.read().replace("</script", "<\\/script") + "</script>"
+
+
+def export_html(nb, path, title, plotly_js=None):
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="lab", template_file="safenet.html.j2", mathjax_url=MATHJAX_CDN,
                             extra_loaders=[DictLoader({"safenet.html.j2": SHARED_TEMPLATE})])
     math = any(c.cell_type == "markdown" and "$" in c.source for c in nb.cells)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "safenet_math": math})
+    resources = {"metadata": {"name": title}, "safenet_math": math, "safenet_plotly": plotly_script(nb, plotly_js)}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
     with open(path, "w", encoding="utf-8") as f:
         f.write(body)
 
@@ -290,6 +310,7 @@ def main(argv):
     parser.add_argument("input")
     parser.add_argument("output")
     parser.add_argument("--html", help="also export the executed notebook as HTML to this path")
+    parser.add_argument("--plotly-js", help="plotly.min.js, inlined once in the HTML if a cell shows a chart")
     parser.add_argument("--cwd", help="kernel working directory (default: the notebook's directory)")
     parser.add_argument("--kernel", help="kernel name (default: the notebook's kernelspec)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per cell")
@@ -323,7 +344,7 @@ def main(argv):
     # The executed notebook is written even on failure so the error can be inspected.
     nbformat.write(nb, args.output)
     if args.html and status == 0:
-        export_html(nb, args.html, os.path.splitext(os.path.basename(args.input))[0])
+        export_html(nb, args.html, os.path.splitext(os.path.basename(args.input))[0], args.plotly_js)
     return status
 
 

@@ -1,17 +1,28 @@
 /**
- * `deno task render [NOTEBOOK ...]`: executes the notebooks in notebooks/ headlessly on the Deno
- * kernel and writes each executed notebook and its HTML to notebooks/rendered/ (build output,
- * ignored by git; the HTML is self-contained and meant for sharing).
+ * `deno task render [--profile NAME] [NOTEBOOK ...]`: executes the notebooks in notebooks/
+ * headlessly on the Deno kernel and writes each executed notebook and its HTML to
+ * notebooks/rendered/ (build output, ignored by git; the HTML is self-contained and meant for
+ * sharing). Notebooks show the results of the given profile (default quick), which they read
+ * from results/ (`deno task reproduce --profile NAME` writes them, then renders at that profile).
  *
  * Execution goes through tools/execute_notebook.py (jupyter_client from Debian's python3),
  * because stock nbconvert loses outputs the Deno kernel sends after reporting a cell idle. The
- * kernelspec is generated per run in a temporary JUPYTER_PATH, pointing at this checkout's
- * Deno, so nothing is installed in the user's home.
+ * kernel is the project's kernelspec (lib/report/jupyter.ts JUPYTER_DIR), so nothing is
+ * installed in the user's home.
  *
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../lib/data/locate.ts";
+import {
+  parseProfile,
+  PROFILE_DESCRIPTIONS,
+  PROFILE_NAMES,
+  type ProfileName,
+} from "../lib/experiments/profiles.ts";
+import { PLOTLY_JS_PATH } from "../lib/report/chart.ts";
+import { JUPYTER_DIR, PROFILE_ENV } from "../lib/report/jupyter.ts";
 
 /** Where rendered notebooks go. */
 const RENDER_DIR = join(REPO_ROOT, "notebooks", "rendered");
@@ -23,22 +34,11 @@ const APT_PACKAGES = join(REPO_ROOT, "tools", "ci_apt_packages.txt");
 
 /**
  * The Debian packages that provide what the executor imports: the Jupyter and python3 ones of
- * {@link APT_PACKAGES}, sorted.
+ * {@link APT_PACKAGES} but the notebook front end (`deno task lab`'s), sorted.
  */
 async function jupyterPackages(): Promise<string[]> {
   return (await Deno.readTextFile(APT_PACKAGES)).split("\n").map((line) => line.trim())
-    .filter((name) => /^(jupyter|python3)-/.test(name)).sort();
-}
-
-/** The Deno binary the kernel runs: this checkout's npm-installed one, else the running one. */
-function denoBinary(): string {
-  const local = join(REPO_ROOT, "node_modules", "deno", "deno");
-  try {
-    if (Deno.statSync(local).isFile) return local;
-  } catch {
-    // not installed by npm here; fall through
-  }
-  return Deno.execPath();
+    .filter((name) => /^(jupyter|python3)-/.test(name) && name !== "jupyter-notebook").sort();
 }
 
 /**
@@ -67,27 +67,14 @@ export async function findPython(): Promise<string> {
   );
 }
 
-/**
- * Writes a Jupyter data directory holding one kernelspec, "deno", that runs `deno` as the
- * kernel; returns the directory, for JUPYTER_PATH.
- */
-async function writeKernelspec(dir: string, deno: string = denoBinary()): Promise<string> {
-  const spec = {
-    argv: [deno, "jupyter", "--kernel", "--conn", "{connection_file}"],
-    display_name: "Deno",
-    language: "typescript",
-  };
-  await Deno.mkdir(join(dir, "kernels", "deno"), { recursive: true });
-  await Deno.writeTextFile(join(dir, "kernels", "deno", "kernel.json"), JSON.stringify(spec, null, 2));
-  return dir;
-}
-
 /** Options for {@link renderNotebook}. */
 export interface RenderOptions {
   /** Output directory; default notebooks/rendered/. */
   readonly outDir?: string;
   /** Seconds a single cell may run; default 900. */
   readonly cellTimeoutS?: number;
+  /** The profile whose results the notebook shows; default quick. */
+  readonly profile?: ProfileName;
 }
 
 /** Files written for one notebook. */
@@ -109,9 +96,8 @@ export async function renderNotebook(notebook: string, options: RenderOptions = 
   const stem = basename(notebook).replace(/\.ipynb$/, "");
   const ipynb = join(outDir, `${stem}.ipynb`);
   const html = join(outDir, `${stem}.html`);
-  const jupyterDir = await Deno.makeTempDir({ prefix: "safenet-jupyter-" });
+  const scratch = await Deno.makeTempDir({ prefix: "safenet-jupyter-" });
   try {
-    await writeKernelspec(jupyterDir);
     const started = performance.now();
     const out = await new Deno.Command(python, {
       args: [
@@ -120,16 +106,19 @@ export async function renderNotebook(notebook: string, options: RenderOptions = 
         ipynb,
         "--html",
         html,
+        "--plotly-js",
+        PLOTLY_JS_PATH,
         "--cwd",
         dirname(resolve(notebook)),
         "--timeout",
         String(options.cellTimeoutS ?? 900),
       ],
       env: {
-        JUPYTER_PATH: jupyterDir,
-        JUPYTER_RUNTIME_DIR: join(jupyterDir, "runtime"),
+        JUPYTER_PATH: JUPYTER_DIR,
+        JUPYTER_RUNTIME_DIR: join(scratch, "runtime"),
         // An empty config dir keeps the user's Jupyter settings out of the render.
-        JUPYTER_CONFIG_DIR: join(jupyterDir, "config"),
+        JUPYTER_CONFIG_DIR: join(scratch, "config"),
+        [PROFILE_ENV]: options.profile ?? "quick",
       },
       stdout: "piped",
       stderr: "piped",
@@ -143,7 +132,7 @@ export async function renderNotebook(notebook: string, options: RenderOptions = 
     }
     return { ipynb, html, seconds };
   } finally {
-    await Deno.remove(jupyterDir, { recursive: true });
+    await Deno.remove(scratch, { recursive: true });
   }
 }
 
@@ -156,13 +145,41 @@ export async function listNotebooks(dir: string = join(REPO_ROOT, "notebooks")):
   return found.sort();
 }
 
-async function main(args: string[]): Promise<number> {
-  const notebooks = args.length ? args.map((a) => resolve(a)) : await listNotebooks();
+const USAGE = `usage: deno task render [--profile NAME] [NOTEBOOK.ipynb ...]
+
+Executes the notebooks (default: every notebook in notebooks/) on the Deno kernel and writes
+the executed notebooks and their HTML to notebooks/rendered/. Notebooks show the results of
+--profile (default quick), read from results/.
+
+profiles:
+${PROFILE_NAMES.map((p) => `  ${p.padEnd(6)} ${PROFILE_DESCRIPTIONS[p]}`).join("\n")}`;
+
+/** Runs the command; returns the exit status (0 ok, 1 a notebook failed, 2 bad command line). */
+export async function main(argv: string[]): Promise<number> {
+  let notebooks: string[], profile: ProfileName;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { profile: { type: "string", default: "quick" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    profile = parseProfile(values.profile!);
+    notebooks = positionals.length ? positionals.map((a) => resolve(a)) : await listNotebooks();
+  } catch (e) {
+    console.error(`render: ${e instanceof Error ? e.message : e}\n\n${USAGE}`);
+    return 2;
+  }
   let failed = 0;
   for (const notebook of notebooks) {
     try {
-      const r = await renderNotebook(notebook);
-      console.log(`rendered ${basename(notebook)} in ${r.seconds.toFixed(1)} s -> ${r.html}`);
+      const r = await renderNotebook(notebook, { profile });
+      console.log(
+        `rendered ${basename(notebook)} (profile ${profile}) in ${r.seconds.toFixed(1)} s -> ${r.html}`,
+      );
     } catch (e) {
       failed++;
       console.error(e instanceof Error ? e.message : e);

@@ -1,12 +1,14 @@
 /**
  * `deno task reproduce [--profile quick] [--seed 0] [--only name,...] [--no-render]`
  *
- * Regenerates every registered experiment's results/ and figures/, then executes and renders the
- * notebooks (`deno task render`), so the shared HTML shows the same numbers.
+ * Regenerates every registered experiment's results/ and figures/ (file names carry the profile,
+ * so a smoke run leaves the quick and long results alone), then executes and renders the
+ * notebooks at the same profile (`deno task render --profile`), so the shared HTML shows the same
+ * numbers.
  */
 import { parseArgs } from "node:util";
-import { EXPERIMENTS, experimentByName } from "../lib/experiments/registry.ts";
-import { PROFILE_DESCRIPTIONS, PROFILE_NAMES, parseProfile } from "../lib/experiments/profiles.ts";
+import { experimentByName, EXPERIMENTS } from "../lib/experiments/registry.ts";
+import { parseProfile, PROFILE_DESCRIPTIONS, PROFILE_NAMES } from "../lib/experiments/profiles.ts";
 
 const USAGE = `usage: deno task reproduce [--profile NAME] [--seed N] [--only a,b] [--no-render]
 
@@ -45,9 +47,9 @@ async function main(): Promise<void> {
     console.log(`    wrote ${files.join(", ")} (${seconds} s)`);
   }
   if (!values["no-render"]) {
-    console.log("rendering notebooks (deno task render)");
+    console.log(`rendering notebooks at profile ${profile} (deno task render --profile ${profile})`);
     const render = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("./render.ts", import.meta.url).pathname],
+      args: ["run", "-A", new URL("./render.ts", import.meta.url).pathname, "--profile", profile],
       stdout: "inherit",
       stderr: "inherit",
     });

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything SAFENet Lab needs on a fresh Debian machine with Node 20:
 # Debian packages (Jupyter for notebooks, headless Chromium for static figures and render tests)
-# and the pinned npm dependencies, Deno among them. Safe to run again: it skips what is there.
+# and the pinned npm dependencies, Deno among them; then checks that Jupyter finds the project's
+# Deno kernelspec (tools/jupyter/kernels/deno, run by tools/deno: nothing goes into the user's
+# home; `deno task lab` and `render` put it on JUPYTER_PATH). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,3 +25,8 @@ if [ ! -x node_modules/deno/deno ] || [ package-lock.json -nt node_modules/.pack
   npm ci --no-audit --no-fund
 fi
 node_modules/deno/deno --version | head -1
+if ! JUPYTER_PATH=tools/jupyter jupyter kernelspec list 2>/dev/null | grep -q '^ *deno .*tools/jupyter/kernels/deno$'; then
+  echo "setup: Jupyter does not find the project's Deno kernelspec in tools/jupyter/kernels/deno" >&2
+  exit 1
+fi
+echo "setup: Deno kernel for Jupyter in tools/jupyter/kernels/deno; \`tools/deno task lab\` starts the notebooks"

@@ -169,11 +169,22 @@ export function tensorScales(graph: Graph, fracBits: number): Map<string, Tensor
 /** Largest integer below which doubles add and multiply exactly. */
 const EXACT_LIMIT = 2 ** 53;
 
-function roundChecked(values: ArrayLike<number>, scale: number, what: string): Float64Array {
+/** Beyond this magnitude (or not finite) a value is no trained network's: e.g. random bytes as weights. */
+const IMPLAUSIBLE = 2 ** 20;
+
+function roundChecked(values: ArrayLike<number>, scale: number, what: string, weights = true): Float64Array {
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = Math.round(values[i] * scale);
     if (!(Math.abs(v) <= Fp.half)) {
+      if (weights && !(Math.abs(values[i]) < IMPLAUSIBLE)) {
+        throw new RangeError(
+          `${what}[${i}] = ${
+            values[i]
+          }: these are not the weights of a trained model (values out of range); ` +
+            `check that the weights file is the one saved with its model.json`,
+        );
+      }
       throw new RangeError(
         `${what}[${i}] = ${values[i]} does not fit the field at this scale (x 2^${Math.log2(scale)}); ` +
           `use fewer fractional bits`,
@@ -391,7 +402,7 @@ export function referenceForward(
             `reference: input has ${image.length} values, ${graph.name} needs ${size} (HWC)`,
           );
         }
-        y = roundChecked(image, 2 ** f, "input");
+        y = roundChecked(image, 2 ** f, "input", false);
         break;
       }
       case "conv":

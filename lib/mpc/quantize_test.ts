@@ -184,6 +184,24 @@ Deno.test("referenceForward throws naming the layer when a value would wrap mod 
   referenceForward(quantizeNetwork(big, graph, { fracBits: 4 }), graph, [1e3, 0, 0, 0]);
 });
 
+Deno.test("quantizeNetwork tells weights that are no trained model's (random bytes) from too many fractional bits", () => {
+  const { graph, folded } = handNetwork();
+  for (const value of [NaN, 6.1e19]) {
+    const random = structuredClone(folded);
+    (random.ops.conv1 as FoldedConv).kernel = Float32Array.of(value, 1);
+    assert.throws(
+      () => quantizeNetwork(random, graph),
+      /weights of 'conv1'\[0\] = .*: these are not the weights of a trained model \(values out of range\)/,
+    );
+  }
+  const large = structuredClone(folded);
+  (large.ops.conv1 as FoldedConv).bias = Float32Array.of(100, 0);
+  assert.throws(
+    () => quantizeNetwork(large, graph, { fracBits: 18 }),
+    /bias of 'conv1'.*use fewer fractional bits/,
+  );
+});
+
 Deno.test("quantizeNetwork rejects folded networks that do not fit the graph", () => {
   const { graph, folded } = handNetwork();
   const missing = structuredClone(folded);

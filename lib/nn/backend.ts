@@ -59,6 +59,9 @@ export async function initBackend(name: BackendName = "wasm"): Promise<BackendIn
     );
   }
   await tf.ready();
+  // The cpu backend prints an "install tfjs-node" banner at its first write under Node-like
+  // runtimes; tfjs-node cannot be installed here, so the advice is noise.
+  if (name === "cpu") (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   const simd = name === "wasm" && (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
   active = {
     backend: name,

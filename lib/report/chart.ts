@@ -1,16 +1,19 @@
 /**
  * Charts as plotly figure specs (plain JSON). plotly.js needs a browser `window`, so it never
- * runs in Deno: the spec is shown in a notebook through a display bundle whose HTML embeds
- * plotly.js, written as a standalone HTML page, and drawn to a static image by headless Chromium.
+ * runs in Deno: the spec is shown in a notebook through a display bundle, written as a
+ * standalone HTML page, and drawn to a static image by headless Chromium.
  *
- * plotly.js is inlined rather than linked so that every page works offline; the cost is about
- * 4.6 MB per page.
+ * plotly.js (about 4.7 MB) is never part of a chart: a page carries one copy for all its
+ * charts. The standalone page inlines it; a rendered notebook's HTML gets it once in its head
+ * (tools/execute_notebook.py); in `deno task lab`, the notebook server serves it as a static
+ * file that the first chart loads ({@link LAB_PLOTLY_URL}). Front ends that render plotly JSON
+ * themselves (JupyterLab, VS Code) use the bundle's {@link PLOTLY_MIME} entry.
  *
  * @module
  */
 import { createHash } from "node:crypto";
 import { dumpDom } from "./chromium.ts";
-import { displayBundle, inNotebook, type MimeBundle } from "./jupyter.ts";
+import { type MimeBundle, show, type Shown } from "./jupyter.ts";
 import { writeFileAtomic } from "../data/atomic.ts";
 import { REPO_ROOT } from "../data/locate.ts";
 import { checkName, FIGURES_DIR } from "./paths.ts";
@@ -25,16 +28,24 @@ export interface PlotlyFigure {
 /** MIME type of plotly figures in Jupyter (rendered natively by JupyterLab's plotly extension). */
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
-const PLOTLY_JS = `${REPO_ROOT}/node_modules/plotly.js-dist-min/plotly.min.js`;
+/** The plotly.js bundle in node_modules (a page's one copy is read from here). */
+export const PLOTLY_JS_PATH = `${REPO_ROOT}/node_modules/plotly.js-dist-min/plotly.min.js`;
+
+/**
+ * Where plotly.js is found in `deno task lab`, relative to the notebook server's base URL: the
+ * server serves {@link PLOTLY_JS_PATH}'s directory as extra static files.
+ */
+export const LAB_PLOTLY_URL = "static/plotly.min.js";
+
 let plotlyJsCache: string | undefined;
 
 /** The plotly.js bundle's source, read once from node_modules. */
 export function plotlyJs(): string {
   if (plotlyJsCache === undefined) {
     try {
-      plotlyJsCache = Deno.readTextFileSync(PLOTLY_JS);
+      plotlyJsCache = Deno.readTextFileSync(PLOTLY_JS_PATH);
     } catch (e) {
-      throw new Error(`cannot read ${PLOTLY_JS} (${e}): run \`npm ci\` to install plotly.js-dist-min`);
+      throw new Error(`cannot read ${PLOTLY_JS_PATH} (${e}): run \`npm ci\` to install plotly.js-dist-min`);
     }
   }
   return plotlyJsCache;
@@ -43,6 +54,11 @@ export function plotlyJs(): string {
 /** Makes JS safe inside an HTML <script> element: "</script" would end the element early. */
 function scriptText(js: string): string {
   return js.replace(/<\/script/gi, "<\\/script");
+}
+
+/** plotly.js as one inline `<script>` element, for a page's head. */
+export function plotlyScript(): string {
+  return `<script type="text/javascript">${scriptText(plotlyJs())}</script>`;
 }
 
 /** JSON for embedding in a <script>: escaping "<" keeps "</script>" and "<!--" out. */
@@ -59,22 +75,32 @@ function chartId(fig: PlotlyFigure): string {
 }
 
 /**
- * An HTML fragment drawing `fig`: a div, plotly.js inlined (evaluated only if the page has no
- * `Plotly` yet, so several charts on one page share it), and the `Plotly.newPlot` call.
+ * An HTML fragment drawing `fig`: a div and a script that draws it with the page's plotly.js.
+ * Where the page has none and is the notebook server's (its body carries `data-base-url`),
+ * the script loads {@link LAB_PLOTLY_URL} once for all charts; elsewhere the div says why
+ * nothing is drawn.
  */
 export function chartHtml(fig: PlotlyFigure): string {
-  const id = chartId(fig);
+  const id = JSON.stringify(chartId(fig));
   const height = typeof fig.layout?.height === "number" ? `${fig.layout.height}px` : "480px";
   return [
-    `<div id="${id}" class="safenet-plotly" style="width:100%;height:${height}"></div>`,
-    `<script type="text/javascript">if (typeof window.Plotly === "undefined") {\n${
-      scriptText(plotlyJs())
-    }\n}</script>`,
+    `<div id=${id} class="safenet-plotly" style="width:100%;height:${height}"></div>`,
     `<script type="text/javascript">(function () {`,
     `  const fig = ${scriptJson(fig)};`,
-    `  Plotly.newPlot(${
-      JSON.stringify(id)
-    }, fig.data, fig.layout || {}, Object.assign({ responsive: true }, fig.config || {}));`,
+    `  const div = document.getElementById(${id});`,
+    `  const draw = () => Plotly.newPlot(div, fig.data, fig.layout || {}, Object.assign({ responsive: true }, fig.config || {}));`,
+    `  const base = document.body.getAttribute("data-base-url");`,
+    `  if (window.Plotly) { draw(); return; }`,
+    `  if (base === null) { div.textContent = "[chart not drawn: this page has no plotly.js]"; return; }`,
+    `  window.safenetPlotly = window.safenetPlotly || new Promise((resolve, reject) => {`,
+    `    const script = Object.assign(document.createElement("script"), { src: base + ${
+      JSON.stringify(LAB_PLOTLY_URL)
+    } });`,
+    `    script.onload = resolve;`,
+    `    script.onerror = () => reject(new Error("cannot load " + script.src));`,
+    `    document.head.appendChild(script);`,
+    `  });`,
+    `  window.safenetPlotly.then(draw, (e) => { div.textContent = "[chart not drawn: " + e.message + "]"; });`,
     `})();</script>`,
   ].join("\n");
 }
@@ -85,17 +111,18 @@ function figureTitle(fig: PlotlyFigure): string {
   return typeof text === "string" ? text.replace(/<[^>]*>/g, "") : "chart";
 }
 
-/** A standalone, offline HTML page showing `fig` interactively. */
+/** A standalone, offline HTML page showing `fig` interactively (plotly.js inlined in its head). */
 export function chartPage(fig: PlotlyFigure): string {
   const title = figureTitle(fig).replace(/&/g, "&amp;").replace(/</g, "&lt;");
-  return `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>${title}</title>\n</head>\n<body>\n${
+  return `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>${title}</title>\n${plotlyScript()}\n</head>\n<body>\n${
     chartHtml(fig)
   }\n</body>\n</html>\n`;
 }
 
 /**
  * The notebook display bundle: the plotly JSON for front ends that render it natively, HTML
- * embedding plotly.js for the rest (classic Jupyter, nbconvert's HTML), and a text stand-in.
+ * drawing it with the page's plotly.js for the rest (classic Jupyter, nbconvert's HTML), and a
+ * text stand-in.
  */
 export function chartBundle(fig: PlotlyFigure): MimeBundle {
   return {
@@ -106,10 +133,9 @@ export function chartBundle(fig: PlotlyFigure): MimeBundle {
 }
 
 /** Shows `fig` as a notebook output; in a terminal prints a one-line stand-in instead. */
-export async function showChart(fig: PlotlyFigure): Promise<void> {
+export function showChart(fig: PlotlyFigure): Shown {
   const bundle = chartBundle(fig);
-  if (inNotebook()) await displayBundle(bundle);
-  else console.log(bundle["text/plain"]);
+  return show(bundle, bundle["text/plain"] as string);
 }
 
 /** Static image formats that plotly can export. */
@@ -129,8 +155,18 @@ const OUT_ID = "safenet-image-out";
 /** The page that headless Chromium loads to export `fig`; it reports in `#safenet-image-out`. */
 function exportPage(fig: PlotlyFigure, format: ImageFormat, width: number, height: number): string {
   // The result goes through the DOM as base64, which dump-dom cannot mangle by HTML escaping.
+  // plotly names clip paths and defs with Math.random: a fixed sequence keeps the SVG byte-stable.
   return `<!DOCTYPE html><html><head><meta charset="utf-8">
-<script type="text/javascript">${scriptText(plotlyJs())}</script></head>
+<script type="text/javascript">(function () {
+  let state = 0x2545f491;
+  Math.random = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296;
+  };
+})();</script>
+${plotlyScript()}</head>
 <body><div id="plot"></div><pre id="${OUT_ID}"></pre>
 <script type="text/javascript">
 const fig = ${scriptJson(fig)};

@@ -3,12 +3,15 @@ import {
   chartBundle,
   chartHtml,
   chartPage,
+  LAB_PLOTLY_URL,
   PLOTLY_MIME,
   type PlotlyFigure,
+  plotlyScript,
   renderImage,
   showChart,
   writeFigure,
 } from "./chart.ts";
+import { dumpDom } from "./chromium.ts";
 
 const fig: PlotlyFigure = {
   data: [{ type: "bar", x: ["a", "b", "c"], y: [3, 1, 2], name: "</script><b>n</b>" }],
@@ -21,12 +24,12 @@ function assertSelfContained(html: string): void {
   assert.doesNotMatch(html, /<link[^>]*href\s*=\s*["']?(https?:)?\/\//i);
 }
 
-Deno.test("chartPage is a self-contained page with plotly.js inlined", () => {
+Deno.test("chartPage is a self-contained page with plotly.js inlined once", () => {
   const page = chartPage(fig);
   assertSelfContained(page);
   assert.match(page, /^<!DOCTYPE html>/);
   assert.match(page, /<title>Test chart<\/title>/);
-  assert.ok(page.includes("plotly.js v3"), "plotly.js source is inlined");
+  assert.equal(page.split("plotly.js v3").length - 1, 1, "plotly.js source is inlined once");
   assert.ok(page.length > 1_000_000);
   // The trace name's "</script>" must not end the script element early.
   assert.equal(page.split("</script>").length - 1, 2);
@@ -37,11 +40,32 @@ Deno.test("chart ids differ between charts of one page", () => {
   assert.notEqual(ids[0], ids[1]);
 });
 
-Deno.test("chartBundle carries plotly JSON, HTML and a text stand-in", () => {
+Deno.test("chartBundle carries plotly JSON, HTML without plotly.js and a text stand-in", () => {
   const bundle = chartBundle(fig);
   assert.deepEqual(bundle[PLOTLY_MIME], fig);
-  assertSelfContained(bundle["text/html"] as string);
+  const html = bundle["text/html"] as string;
+  assertSelfContained(html);
+  assert.ok(html.length < 5_000, `a chart's HTML is ${html.length} characters: plotly.js is the page's`);
+  assert.ok(html.includes(LAB_PLOTLY_URL), "in the lab it loads the server's copy");
   assert.match(bundle["text/plain"] as string, /Test chart, 1 trace/);
+});
+
+Deno.test("a chart's HTML draws with the page's plotly.js, and says so on a page without it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const charts = chartHtml(fig) + chartHtml(fig);
+    await Deno.writeTextFile(
+      `${dir}/with.html`,
+      `<html><head>${plotlyScript()}</head><body>${charts}</body></html>`,
+    );
+    await Deno.writeTextFile(`${dir}/without.html`, `<html><body>${charts}</body></html>`);
+    const drawn = await dumpDom(`file://${dir}/with.html`);
+    assert.equal(drawn.match(/class="point"/g)?.length, 2 * 3, "both charts drew their three bars");
+    const bare = await dumpDom(`file://${dir}/without.html`);
+    assert.equal(bare.match(/>\[chart not drawn: this page has no plotly.js\]<\/div>/g)?.length, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("showChart prints a stand-in outside a notebook", async () => {
@@ -69,6 +93,12 @@ Deno.test("writeFigure writes the HTML page and an SVG with the bars drawn", asy
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("renderImage makes the same SVG bytes every run (no random ids)", async () => {
+  const [a, b] = [await renderImage(fig), await renderImage(fig)];
+  assert.match(new TextDecoder().decode(a), /clip-path="url\(#clip[0-9a-f]+/);
+  assert.deepEqual(a, b);
 });
 
 Deno.test("renderImage makes a PNG of the requested size", async () => {

@@ -50,11 +50,23 @@ export interface DumpDomOptions {
   readonly timeoutMs?: number;
 }
 
+/** What a page showed: its DOM after its scripts ran, and its console messages. */
+export interface LoadedPage {
+  readonly dom: string;
+  /** Console messages (uncaught errors among them, as "Uncaught ..."), each with its source. */
+  readonly console: readonly string[];
+}
+
 /**
  * Loads `url` (e.g. a file:// URL) in headless Chromium, lets its scripts run, and returns the
  * serialised DOM. Throws with Chromium's stderr if it fails or runs past the time limit.
  */
 export async function dumpDom(url: string, options: DumpDomOptions = {}): Promise<string> {
+  return (await loadPage(url, options)).dom;
+}
+
+/** As {@link dumpDom}, with the page's console messages (Chromium logs them on stderr). */
+export async function loadPage(url: string, options: DumpDomOptions = {}): Promise<LoadedPage> {
   const profile = await Deno.makeTempDir({ prefix: "safenet-chromium-" });
   try {
     const command = new Deno.Command(chromiumPath(), {
@@ -67,6 +79,8 @@ export async function dumpDom(url: string, options: DumpDomOptions = {}): Promis
         `--user-data-dir=${profile}`,
         "--allow-file-access-from-files",
         `--virtual-time-budget=${options.budgetMs ?? 10_000}`,
+        "--enable-logging=stderr",
+        "--v=0",
         "--dump-dom",
         url,
       ],
@@ -83,7 +97,8 @@ export async function dumpDom(url: string, options: DumpDomOptions = {}): Promis
         }`,
       );
     }
-    return new TextDecoder().decode(out.stdout);
+    const console = [...stderr.matchAll(/:CONSOLE(?::\d+)?(?:\(\d+\))?\] (.*)$/gm)].map((m) => m[1]);
+    return { dom: new TextDecoder().decode(out.stdout), console };
   } finally {
     await Deno.remove(profile, { recursive: true });
   }

@@ -6,6 +6,7 @@
  */
 export * from "./chart.ts";
 export * from "./chromium.ts";
+export * from "./image.ts";
 export * from "./jupyter.ts";
 export * from "./meta.ts";
 export * from "./paths.ts";

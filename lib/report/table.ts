@@ -1,11 +1,12 @@
 /**
  * Tables: danfojs DataFrames built from plain rows (so notebooks can sort, group and sum them),
- * shown as HTML in a notebook and as aligned text in a terminal.
+ * shown as HTML in a notebook and as aligned text in a terminal. Importing this module also
+ * makes every DataFrame display itself as a table when it is a notebook cell's last value.
  *
  * @module
  */
 import * as dfd from "danfojs";
-import { displayBundle, inNotebook } from "./jupyter.ts";
+import { JUPYTER_DISPLAY, type MimeBundle, show, type Shown } from "./jupyter.ts";
 
 /** One table row: column name to a plain value. */
 export type Row = Readonly<Record<string, string | number | boolean | null>>;
@@ -90,12 +91,22 @@ export function tableText(df: DataFrame, options: TableOptions = {}): string {
   return (options.caption ? `${options.caption}\n` : "") + lines.join("\n");
 }
 
-/** Shows the table: as HTML (plus text) in a notebook, as text on stdout elsewhere. */
-export async function showTable(df: DataFrame, options: TableOptions = {}): Promise<void> {
-  const text = tableText(df, options);
-  if (inNotebook()) {
-    await displayBundle({ "text/html": tableHtml(df, options), "text/plain": text });
-  } else {
-    console.log(text);
-  }
+/** The table as a notebook MIME bundle: HTML, with the aligned text for other front ends. */
+export function tableBundle(df: DataFrame, options: TableOptions = {}): MimeBundle {
+  return { "text/html": tableHtml(df, options), "text/plain": tableText(df, options) };
 }
+
+/** Shows the table: as HTML (plus text) in a notebook, as text on stdout elsewhere. */
+export function showTable(df: DataFrame, options: TableOptions = {}): Shown {
+  const bundle = tableBundle(df, options);
+  return show(bundle, bundle["text/plain"] as string);
+}
+
+// A bare DataFrame as a cell's last value: danfojs has no notebook display of its own for
+// the Deno kernel, which would otherwise print the object's internals.
+Object.defineProperty(dfd.DataFrame.prototype, JUPYTER_DISPLAY, {
+  value: function (this: DataFrame): MimeBundle {
+    return tableBundle(this);
+  },
+  configurable: true,
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { showTable, tableFromRows, tableHtml, tableText } from "./table.ts";
+import { JUPYTER_DISPLAY } from "./jupyter.ts";
+import { showTable, tableBundle, tableFromRows, tableHtml, tableText } from "./table.ts";
 
 const rows = [
   { name: "a<b", units: 65536, share: 0.378698 },
@@ -54,4 +55,12 @@ Deno.test("showTable prints text outside a notebook", async () => {
   }
   assert.equal(logged.length, 1);
   assert.match(String(logged[0]), /^Caption\nname/);
+});
+
+Deno.test("a DataFrame displays itself as the table in a notebook", () => {
+  const df = tableFromRows(rows);
+  const display = (df as unknown as Record<symbol, () => Record<string, string>>)[JUPYTER_DISPLAY];
+  assert.deepEqual(display.call(df), tableBundle(df));
+  assert.equal(display.call(df)["text/html"], tableHtml(df));
+  assert.equal(display.call(df)["text/plain"], tableText(df));
 });
