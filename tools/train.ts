@@ -18,8 +18,9 @@ import { parseArgs } from "node:util";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { isDatasetName } from "../lib/data/dataset.ts";
-import { MODEL_NAMES, type ModelName } from "../lib/nn/architectures.ts";
-import type { Plan } from "../lib/nn/plan.ts";
+import { createHash } from "node:crypto";
+import { architecture, MODEL_NAMES, type ModelName } from "../lib/nn/architectures.ts";
+import { type Plan, validatePlan } from "../lib/nn/plan.ts";
 import {
   CALIBRATION_IMAGES,
   calibrationBatch,
@@ -56,8 +57,9 @@ const USAGE =
   --subset N            train on the first N images of the training split only (smoke tests)
   --out DIR             write the final model, log and training.json here`;
 
-function fail(message: string): never {
-  console.error(`train: ${message}\n\n${USAGE}`);
+/** Exits 2 with `message`; usage errors (a missing or unknown option) print the usage too. */
+function fail(message: string, usage = true): never {
+  console.error(usage ? `train: ${message}\n\n${USAGE}` : `train: ${message}`);
   Deno.exit(2);
 }
 
@@ -100,7 +102,7 @@ if (a.help) {
 function num(name: keyof typeof a, integer = false): number {
   const v = Number(a[name]);
   if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    fail(`--${name} must be ${integer ? "an integer" : "a number"}, got '${a[name]}'`);
+    fail(`--${name} must be ${integer ? "an integer" : "a number"}, got '${a[name]}'`, false);
   }
   return v;
 }
@@ -116,7 +118,11 @@ const dataset = a.dataset!;
 const epochs = num("epochs", true);
 const seed = num("seed", true);
 const workers = num("workers", true);
-const runName = a.run ?? `${model}-${dataset}-s${seed}`;
+// Every option that changes what is trained is in the default name, so different runs never
+// share a directory while the same command line resumes its own.
+const { run: _run, "runs-dir": _dir, out: _out, help: _help, ...trainingOptions } = a;
+const optionsDigest = createHash("sha256").update(JSON.stringify(trainingOptions)).digest("hex").slice(0, 8);
+const runName = a.run ?? `${model}-${dataset}-s${seed}-${optionsDigest}`;
 const runDir = resolve(a["runs-dir"]!, runName);
 let schedule: Schedule;
 try {
@@ -124,19 +130,32 @@ try {
     ? parseSchedule(a.schedule)
     : { kind: "cosine", peak: num("lr"), warmupEpochs: 2, final: 0 };
 } catch (e) {
-  fail((e as Error).message);
+  fail((e as Error).message, false);
 }
+const numClasses = dataset === "cifar100" ? 100 : 10;
 let plan: Plan | undefined;
 try {
   plan = a.plan ? JSON.parse(await Deno.readTextFile(a.plan)) as Plan : undefined;
+  if (plan) validatePlan(architecture(model, { batchNorm: !a["no-batchnorm"], numClasses }), plan);
 } catch (e) {
-  fail(`cannot read the plan ${a.plan}: ${(e as Error).message}`);
+  fail(`the plan ${a.plan}: ${(e as Error).message}`, false);
 }
+if (a.init) {
+  try {
+    await Deno.stat(join(a.init, "model.json"));
+  } catch {
+    fail(`--init ${a.init} holds no saved model (model.json)`, false);
+  }
+}
+// Every number is checked before any data is loaded.
+const batchSize = num("batch", true), momentum = num("momentum"), weightDecay = num("wd");
+const labelSmoothing = num("label-smoothing"), testEvery = num("test-every", true);
+const checkpointSeconds = num("checkpoint-seconds");
 
 console.error(`loading ${dataset} ...`);
 const validationSize = num("validation", true);
 const subsetSize = a.subset ? num("subset", true) : undefined;
-const { train: trainSet, validation, test, normalize, numClasses } = await loadTrainingData({
+const { train: trainSet, validation, test, normalize } = await loadTrainingData({
   dataset,
   validationSize,
   ...(subsetSize ? { subset: subsetSize } : {}),
@@ -153,16 +172,16 @@ const recipe: ModelRecipe = {
 const config: TrainConfig = {
   ...DEFAULT_CONFIG,
   epochs,
-  batchSize: num("batch", true),
+  batchSize,
   seed,
   schedule,
-  momentum: num("momentum"),
-  weightDecay: num("wd"),
+  momentum,
+  weightDecay,
   nesterov: a.nesterov!,
-  labelSmoothing: num("label-smoothing"),
+  labelSmoothing,
   augment: !a["no-augment"],
   normalize,
-  testEvery: num("test-every", true),
+  testEvery,
   meta: {
     dataset,
     recipe,
@@ -193,7 +212,7 @@ try {
     train: trainSet,
     validation,
     test,
-    checkpointSeconds: num("checkpoint-seconds"),
+    checkpointSeconds,
   });
 } finally {
   if (!a.out) await engine.close();

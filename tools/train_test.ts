@@ -13,3 +13,21 @@ Deno.test("train: missing or bad arguments fail before any work, with the usage"
   const schedule = await run("train.ts", ["--model", "cnn7", "--epochs", "1", "--schedule", "cosine"]);
   assert.match(schedule.text, /train: schedule 'cosine': expected cosine:PEAK/);
 });
+
+Deno.test("train: a bad plan or value is one line before any data is loaded", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/plan.json`, JSON.stringify({ model: "cnn7", sites: [] }));
+    const plan = await run("train.ts", ["--model", "cnn7", "--epochs", "1", "--plan", `${dir}/plan.json`]);
+    assert.equal(plan.code, 2);
+    assert.match(plan.text, /train: the plan .*: invalid plan for cnn7: it has 0 sites, the network has 7/);
+    assert.doesNotMatch(plan.text, /loading|usage:/);
+    const batch = await run("train.ts", ["--model", "cnn7", "--epochs", "1", "--checkpoint-seconds", "soon"]);
+    assert.match(batch.text, /--checkpoint-seconds must be a number, got 'soon'/);
+    assert.doesNotMatch(batch.text, /loading|usage:/);
+    const init = await run("train.ts", ["--model", "cnn7", "--epochs", "1", "--init", dir]);
+    assert.match(init.text, /--init .* holds no saved model/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
