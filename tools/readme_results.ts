@@ -5,6 +5,10 @@
  */
 import { REPO_ROOT } from "../lib/data/locate.ts";
 import { architecture, MODEL_NAMES } from "../lib/nn/architectures.ts";
+import {
+  reading as validationReading,
+  tableRows as validationRows,
+} from "../lib/experiments/cost_validation.ts";
 import { allReluPlan, type Plan, uniformPlan } from "../lib/nn/plan.ts";
 import { DEFAULT_FRAC_BITS } from "../lib/mpc/fixed.ts";
 import { FLOOD_STATISTICAL_BITS } from "../lib/mpc/he/answer.ts";
@@ -317,6 +321,19 @@ function agreementSection(
     `${sources.join("; ")}`;
 }
 
+/** The cost model against the real runs (lib/experiments/cost_validation.ts's result file). */
+function validationSection(file: Json): string {
+  const result = { config: { profile: file.meta.profile, seed: file.meta.seed }, ...file.data };
+  const rows = validationRows(result);
+  const columns = Object.keys(rows[0] ?? {});
+  return `### Cost model against the real protocol (measured calibration, loopback)\n\n` +
+    table(columns, rows.map((r) => columns.map((c) => String(r[c])))) +
+    `\n\n${
+      validationReading(result)
+    } Predicted / measured seconds; bytes as the relative difference of the ` +
+    `prediction. See \`notebooks/cost_validation.ipynb\`; ${provenance(file)}`;
+}
+
 /** The protocol's statistical distances per inference, computed (not measured) from the schedules. */
 function securitySection(): string {
   const rows = MODEL_NAMES.flatMap((model) => {
@@ -376,6 +393,8 @@ async function main(): Promise<void> {
     plan80: await readJson("results/agreement_cnn7_plan80.json"),
   }, protocol);
   if (agreement) sections.push(agreement);
+  const validation = await readJson("results/cost_validation_quick.json");
+  if (validation) sections.push(validationSection(validation));
   sections.push(securitySection());
 
   const readmePath = `${REPO_ROOT}/README.md`;

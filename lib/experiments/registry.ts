@@ -4,6 +4,7 @@
  * @module
  */
 import type { Experiment } from "./experiment.ts";
+import { costValidation } from "./cost_validation.ts";
 import { fig1DelphiLayers } from "./fig1_delphi_layers.ts";
 import { fig2ReluDistribution } from "./fig2_relu_distribution.ts";
 import { latencyTables } from "./latency_tables.ts";
@@ -15,6 +16,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   fig1DelphiLayers,
   fig2ReluDistribution,
   ...latencyTables,
+  costValidation,
 ];
 
 /** The experiment called `name`; throws listing the known names. */
