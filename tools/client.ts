@@ -23,12 +23,12 @@ import {
   channelOptions,
   CLIENT_USAGE,
   type ClientArgs,
-  formatBreakdown,
   parseClientArgs,
   readPemFile,
   splitOptions,
   UsageError,
-} from "../lib/mpc/roles.ts";
+} from "./parties.ts";
+import { formatBreakdown } from "../lib/mpc/transport/breakdown.ts";
 import { abortReason, connect, type FramedChannel, MAX_LINE_CHARS, printable } from "../lib/mpc/transport.ts";
 import { InferenceClient } from "../lib/mpc/inference/client.ts";
 import { planHash, type SessionPins } from "../lib/mpc/inference/public.ts";

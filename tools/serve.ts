@@ -24,14 +24,14 @@
 import { randomBytes } from "node:crypto";
 import {
   channelOptions,
-  formatBreakdown,
   parseServeArgs,
   readPemFile,
   SERVE_USAGE,
   type ServeArgs,
   splitOptions,
   UsageError,
-} from "../lib/mpc/roles.ts";
+} from "./parties.ts";
+import { formatBreakdown } from "../lib/mpc/transport/breakdown.ts";
 import {
   abortReason,
   type FramedChannel,
