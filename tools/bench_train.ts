@@ -27,10 +27,12 @@ import { WorkerEngine } from "../lib/train/parallel.ts";
 import { median } from "../lib/report/stats.ts";
 
 const USAGE = `usage: deno task bench:train [--steps 12] [--models cnn7,cnn7_masked,resnet32,vgg16]
-                            [--workers 1,2] [--batch 64] [--out results/bench_train.json]
+                            [--workers 1,2] [--batch 64] [--peer] [--out results/bench_train.json]
 
 Training and inference throughput (images/s) of the paper's networks on this machine, through
-the trainer's data-parallel engine, on random inputs; writes --out.`;
+the trainer's data-parallel engine, on random inputs; writes --out. --peer also runs PyTorch (CPU,
+Debian's python3-torch, installed here with apt-get if missing) on the same architectures with
+as many threads as the largest worker count, and records ours / theirs.`;
 
 const { values: a } = parseArgs({
   args: Deno.args,
@@ -41,6 +43,7 @@ const { values: a } = parseArgs({
     workers: { type: "string", default: "1,2" },
     batch: { type: "string", default: "64" },
     out: { type: "string", default: "results/bench_train.json" },
+    peer: { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -167,7 +170,7 @@ async function measure(name: Case, workers: number) {
 }
 
 /**
- * GFLOP/s of the wasm backend's forward convolution on CNN-7's largest layer (3x3, 64 -> 64,
+ * GFLOP/s of this process's forward convolution (native oneDNN where installed, else wasm) on CNN-7's largest layer (3x3, 64 -> 64,
  * 32x32, one worker's half of a batch of 64), on this thread: the arithmetic rate a training
  * step can reach at best (its backward convolutions run through the same kernels, in shapes no
  * faster). Median of three timed chunks, like the rest.
@@ -186,6 +189,59 @@ async function convCeilingGflops(): Promise<number> {
   const t = await rate(6, 1, () => Promise.resolve(conv()));
   tf.dispose([x, w]);
   return +(t.median * flops / 1e9).toFixed(1);
+}
+
+/** Debian's interpreter, which has python3-torch (a pyenv python3 earlier on PATH would not). */
+const SYSTEM_PYTHON = "/usr/bin/python3";
+
+/** Installs python3-torch from Debian if the system interpreter lacks it (the benchmark's own setup). */
+async function ensureTorch(): Promise<void> {
+  const probe = await new Deno.Command(SYSTEM_PYTHON, { args: ["-c", "import torch"], stderr: "null" })
+    .output();
+  if (probe.success) return;
+  console.error("bench:train --peer: installing Debian's python3-torch (apt-get) ...");
+  const install = await new Deno.Command("apt-get", {
+    args: ["install", "-y", "-qq", "--no-install-recommends", "python3-torch"],
+    env: { DEBIAN_FRONTEND: "noninteractive" },
+  }).output();
+  if (!install.success) {
+    throw new Error(
+      "bench:train --peer: could not install python3-torch with apt-get (run as root, or install it yourself)",
+    );
+  }
+}
+
+/**
+ * PyTorch's train and inference img/s on the same graphs (tools/peer/bench_pytorch.py), with
+ * `threads` threads, batch and steps as ours.
+ */
+async function peerRates(names: readonly ModelName[], threads: number) {
+  await ensureTorch();
+  const spec = {
+    threads,
+    batch: batchSize,
+    steps,
+    inferBatch: 250,
+    models: Object.fromEntries(names.map((m) => [m, architecture(m)])),
+  };
+  const child = new Deno.Command(SYSTEM_PYTHON, {
+    args: [new URL("./peer/bench_pytorch.py", import.meta.url).pathname],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify(spec)));
+  await writer.close();
+  const out = await child.output();
+  if (!out.success) {
+    throw new Error(`bench:train --peer: PyTorch failed:\n${new TextDecoder().decode(out.stderr)}`);
+  }
+  return JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    torch: string;
+    threads: number;
+    models: Record<string, { train_img_s: number; infer_img_s: number }>;
+  };
 }
 
 /** Training arithmetic per image: forward plus backward (input and filter gradients, ~2x forward). */
@@ -208,8 +264,25 @@ for (const name of models) {
     by_workers: byWorkers,
   };
 }
+const peer = a.peer
+  ? await peerRates([...new Set(models.filter((m) => m !== "cnn7_masked") as ModelName[])], maxWorkers)
+  : undefined;
+if (peer) {
+  for (const [name, rates] of Object.entries(peer.models)) {
+    const ours = results[name] as Record<string, number>;
+    Object.assign(ours, {
+      peer_train_img_s: rates.train_img_s,
+      peer_infer_img_s: rates.infer_img_s,
+      train_vs_peer: +(ours.train_img_s / rates.train_img_s).toFixed(3),
+      infer_vs_peer: +(ours.infer_img_s / rates.infer_img_s).toFixed(3),
+    });
+    console.error(`${name}: PyTorch ${rates.train_img_s} train, ${rates.infer_img_s} inference img/s`);
+  }
+}
 const ceiling = await convCeilingGflops();
-console.error(`wasm conv forward (CNN-7's 3x3 64->64 at 32x32): ${ceiling} GFLOP/s on one thread`);
+console.error(
+  `conv forward (CNN-7's 3x3 64->64 at 32x32, this process's kernels): ${ceiling} GFLOP/s on one thread`,
+);
 const ratio = (x: string, y: string, key: "train_img_s" | "infer_img_s") => {
   const p = results[x] as { [k: string]: number } | undefined,
     q = results[y] as { [k: string]: number } | undefined;
@@ -227,7 +300,7 @@ const report = {
       return r === undefined ? undefined : +(r - 1).toFixed(3);
     })(),
     // The ceiling: every worker's arithmetic at the forward-convolution rate, nothing else.
-    wasm_conv_gflop_s: ceiling,
+    conv_gflop_s: ceiling,
     cnn7_train_flop_per_image: trainFlopsPerImage("cnn7"),
     cnn7_train_img_s_at_conv_rate: +(maxWorkers * ceiling * 1e9 / trainFlopsPerImage("cnn7")).toFixed(1),
   },
@@ -237,6 +310,8 @@ const report = {
   batch: batchSize,
   steps,
   backend: "wasm",
+  native: (await initBackend("wasm")).native ?? null,
+  ...(peer ? { peer: { torch: peer.torch, threads: peer.threads } } : {}),
   date: new Date().toISOString(),
   note:
     "median of three timed chunks after warm-up, random inputs. *_per_cpu_s: images per CPU second of the " +

@@ -91,26 +91,38 @@ function trainSection(bench: Json | undefined, model: Json | undefined, plan80: 
       ],
       ["vgg16", "VGG-16"],
     ];
+    const vsPeer = (k: string, key: "train" | "infer") =>
+      bench[k][`peer_${key}_img_s`]
+        ? `${fmt(bench[k][`peer_${key}_img_s`])} (×${fmt(bench[k][`${key}_vs_peer`], 2)})`
+        : "—";
     const rows = names.filter(([k]) => bench[k]).map(([k, label]) => [
       label,
       bench[k].workers ?? "—",
       fmt(bench[k].train_img_s),
       fmt(bench[k].infer_img_s),
+      vsPeer(k, "train"),
+      vsPeer(k, "infer"),
     ]);
+    const kernels = bench.native ? `native ${bench.native.library} convolutions` : "wasm + SIMD";
     parts.push(
-      table(["model (batch 64, wasm + SIMD)", "workers", "train img/s", "inference img/s"], rows),
+      table([
+        `model (batch 64, ${kernels})`,
+        "workers",
+        "train img/s",
+        "inference img/s",
+        `PyTorch${bench.peer ? ` ${bench.peer.torch}, ${bench.peer.threads} threads` : ""} train (ours ×)`,
+        "PyTorch inference (ours ×)",
+      ], rows),
       `Target on these 2 cores: CNN-7 training ≥ 130 img/s, masked overhead ≤ 20%. ` +
         `Measured: masked overhead ${fmt(bench.summary?.masked_train_overhead * 100)}%, ` +
         `two workers vs one ×${fmt(bench.summary?.cnn7_speedup_2_vs_1_workers, 2)}. ` +
-        (bench.summary?.wasm_conv_gflop_s
+        (bench.summary?.conv_gflop_s
           ? `For scale: a CNN-7 training image is ` +
             `${
               fmt(bench.summary.cnn7_train_flop_per_image / 1e6, 0)
             } MFLOP (forward and both gradients), and the ` +
-            `wasm backend's forward convolution on CNN-7's largest layer (3×3, 64 → 64 channels, 32×32) runs at ` +
-            `${
-              fmt(bench.summary.wasm_conv_gflop_s)
-            } GFLOP/s per thread, so two workers doing nothing but that ` +
+            `forward convolution on CNN-7's largest layer (3×3, 64 → 64 channels, 32×32) runs at ` +
+            `${fmt(bench.summary.conv_gflop_s)} GFLOP/s per thread, so two workers doing nothing but that ` +
             `arithmetic would reach ${
               fmt(bench.summary.cnn7_train_img_s_at_conv_rate)
             } img/s; training runs at ` +
