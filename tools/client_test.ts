@@ -116,7 +116,7 @@ Deno.test("client: a missing image file is one line naming it, before any connec
   assert.equal(text.trim(), "client: no image file at /nonexistent/cat.png");
 });
 
-Deno.test("client: classifies a PNG and a JPEG photo, one after the other against one server", async () => {
+Deno.test("client: one server answers three clients in a row: a PNG, a JPEG photo and a test image", async () => {
   const test = await loadCifar({ dataset: "cifar10", split: "test" });
   const pixels = test.images.slice(3 * IMAGE_BYTES, 4 * IMAGE_BYTES);
   const dir = await Deno.makeTempDir();
@@ -136,6 +136,9 @@ Deno.test("client: classifies a PNG and a JPEG photo, one after the other agains
         new RegExp(`${file} \\((PNG|JPEG) \\d+x\\d+, scaled to 32x32\\): predicted \\w+ \\(\\d\\)`),
       );
     }
+    const third = new DenoProcess(CLIENT, ["--image", "7", "--port", port]);
+    assert.equal(await third.exitCode(), 0, third.output);
+    assert.match(third.output, /predicted \w+ \(\d\)/);
     server.interrupt();
     assert.equal(await server.exitCode(30_000), 0, server.output);
   } finally {
