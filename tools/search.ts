@@ -21,13 +21,11 @@ import { parseArgs } from "node:util";
 import { homedir } from "node:os";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { writeFileAtomic } from "../lib/data/atomic.ts";
 import { REPO_ROOT } from "../lib/data/locate.ts";
 import { MODEL_NAMES, type ModelName } from "../lib/nn/architectures.ts";
 import { MODEL_FILE } from "../lib/nn/io.ts";
-import { gitCommit } from "../lib/report/meta.ts";
-import { writeResult } from "../lib/report/results.ts";
 import { isSearchProfileName, SEARCH_PROFILES } from "../lib/search/runner_profiles.ts";
+import { writeSearchOutputs } from "../lib/search/outputs.ts";
 import { runSearch, SEARCHER_NAMES } from "../lib/search/runner_session.ts";
 import type { SearcherName } from "../lib/search/types.ts";
 
@@ -137,57 +135,16 @@ const session = await runSearch({
   console.error(`search: ${e.message}`);
   Deno.exit(1);
 });
-const { outcome } = session;
-const run = { profile: profile.name, seed, dataset: "cifar10" };
-const resultPath = await writeResult(
-  `search_${searcher}_${model}`,
-  {
-    searcher,
-    model,
-    profile,
-    seed,
-    run: runName,
-    distillation: session.distillation,
-    allReluValidationAccuracy: session.allReluValidationAccuracy,
-    threshold: outcome.threshold,
-    reduction: outcome.reduction,
-    budgetImages: outcome.budgetImages,
-    imagesUsed: outcome.imagesUsed,
-    validationImages: session.validationImages,
-    evaluationImages: session.evaluationImages,
-    testImages: session.testImages,
-    final: outcome.final,
-    finalTestAccuracy: session.finalTestAccuracy,
-    history: outcome.history,
-    cycleDetails: session.cycleDetails,
-    ...(outcome.tree ? { tree: outcome.tree } : {}),
-    replayedCycles: session.replayedCycles,
-    wallSeconds: (performance.now() - started) / 1000,
-  },
-  run,
-  { dir: resolve(a["results-dir"]!) },
-);
-console.error(`wrote ${resultPath}`);
-if (outcome.final) {
-  const planPath = join(resolve(a["plans-dir"]!), `${model}_${searcher}_${profile.name}.json`);
-  const { final } = outcome;
-  const provenance = {
-    searcher,
-    profile: profile.name,
-    seed,
-    run: runName,
-    command: `deno task search ${Deno.args.join(" ")}`,
-    commit: await gitCommit(),
-    result: resultPath,
-    validationAccuracy: final.validationAccuracy,
-    testAccuracy: session.finalTestAccuracy,
-    replacedShare: final.replacedShare,
-    score: final.score,
-    threshold: outcome.threshold,
-    budgetImages: outcome.budgetImages,
-    finetuned: false,
-    created: new Date().toISOString(),
-  };
-  await writeFileAtomic(planPath, JSON.stringify({ ...final.config.plan, provenance }, null, 2) + "\n");
-  console.error(`wrote ${planPath}`);
-}
+const outputs = await writeSearchOutputs(session, {
+  searcher,
+  model,
+  profile,
+  seed,
+  run: runName,
+  command: `deno task search ${Deno.args.join(" ")}`,
+  resultsDir: resolve(a["results-dir"]!),
+  plansDir: resolve(a["plans-dir"]!),
+  wallSeconds: (performance.now() - started) / 1000,
+});
+console.error(`wrote ${outputs.result}`);
+if (outputs.plan) console.error(`wrote ${outputs.plan}`);

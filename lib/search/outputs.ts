@@ -1,0 +1,95 @@
+/**
+ * What a finished search leaves behind: results/search_<searcher>_<model>_<profile>.json (the
+ * outcome, its history per cycle, the accounting) and, when it picked a plan at or above the
+ * threshold, data/plans/<model>_<searcher>_<profile>.json with its provenance. The `search`
+ * command and the experiments that run searches (Figure 4) write through here.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { writeFileAtomic } from "../data/atomic.ts";
+import type { ModelName } from "../nn/architectures.ts";
+import { gitCommit } from "../report/meta.ts";
+import { writeResult } from "../report/results.ts";
+import type { SearchProfile } from "./runner_profiles.ts";
+import type { SearchSessionResult } from "./runner_session.ts";
+import type { SearcherName } from "./types.ts";
+
+/** The result-file stem of a search (the profile is added by writeResult). */
+export function searchResultName(searcher: SearcherName, model: ModelName): string {
+  return `search_${searcher}_${model}`;
+}
+
+/** Where and how a search's outputs are written. */
+export interface SearchOutputOptions {
+  readonly searcher: SearcherName;
+  readonly model: ModelName;
+  readonly profile: SearchProfile;
+  readonly seed: number;
+  /** The run's name (its directory under the runs directory). */
+  readonly run: string;
+  /** The command line that reproduces the search, for the plan's provenance. */
+  readonly command: string;
+  readonly resultsDir: string;
+  readonly plansDir: string;
+  readonly wallSeconds: number;
+}
+
+/** Writes the result file and, with a final pick, the plan file; returns their paths. */
+export async function writeSearchOutputs(
+  session: SearchSessionResult,
+  o: SearchOutputOptions,
+): Promise<{ result: string; plan?: string }> {
+  const { outcome } = session;
+  const result = await writeResult(
+    searchResultName(o.searcher, o.model),
+    {
+      searcher: o.searcher,
+      model: o.model,
+      profile: o.profile,
+      seed: o.seed,
+      run: o.run,
+      distillation: session.distillation,
+      allReluValidationAccuracy: session.allReluValidationAccuracy,
+      threshold: outcome.threshold,
+      reduction: outcome.reduction,
+      budgetImages: outcome.budgetImages,
+      imagesUsed: outcome.imagesUsed,
+      validationImages: session.validationImages,
+      evaluationImages: session.evaluationImages,
+      testImages: session.testImages,
+      final: outcome.final,
+      finalTestAccuracy: session.finalTestAccuracy,
+      history: outcome.history,
+      cycleDetails: session.cycleDetails,
+      ...(outcome.tree ? { tree: outcome.tree } : {}),
+      replayedCycles: session.replayedCycles,
+      wallSeconds: o.wallSeconds,
+    },
+    { profile: o.profile.name, seed: o.seed, dataset: "cifar10" },
+    { dir: o.resultsDir },
+  );
+  const { final } = outcome;
+  if (!final) return { result };
+  const plan = join(o.plansDir, `${o.model}_${o.searcher}_${o.profile.name}.json`);
+  const provenance = {
+    searcher: o.searcher,
+    profile: o.profile.name,
+    seed: o.seed,
+    run: o.run,
+    command: o.command,
+    commit: await gitCommit(),
+    result,
+    validationAccuracy: final.validationAccuracy,
+    testAccuracy: session.finalTestAccuracy,
+    replacedShare: final.replacedShare,
+    score: final.score,
+    threshold: outcome.threshold,
+    budgetImages: outcome.budgetImages,
+    finetuned: false,
+    created: new Date().toISOString(),
+  };
+  await writeFileAtomic(plan, JSON.stringify({ ...final.config.plan, provenance }, null, 2) + "\n");
+  return { result, plan };
+}
