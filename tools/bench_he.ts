@@ -252,6 +252,23 @@ async function benchPoly(degree: PolyDegree, n: number) {
 }
 
 /**
+ * The HE part of a session's setup, once per session: the client's keys for every prime of the
+ * ring (secret, public), the server loading the public keys, and the public keys' bytes.
+ */
+async function benchSession() {
+  const contexts = await Promise.all(RING.map((F) => heContext(F.p)));
+  let publicKeyBytes = 0;
+  const ms = await minTime(reps, () => {
+    const keys = contexts.map(heKeys);
+    const answerKeys = keys.map((k, i) => answerKey(contexts[i], k.publicKey));
+    publicKeyBytes = keys.reduce((n, k) => n + k.publicKey.length, 0);
+    keys.forEach(disposeKeys);
+    answerKeys.forEach(disposeAnswerKey);
+  });
+  return { keysMs: ms, publicKeyBytes };
+}
+
+/**
  * Per answer ciphertext, what circuit privacy adds: `privateAnswer` (a fresh public-key
  * encryption of zero, flooding, switch to one prime, serialisation) against the bare switch and
  * serialisation the server did before, on a product of a query and a full-range plaintext.
@@ -293,6 +310,7 @@ const result = {
   // Machine, commit and date come from writeBenchmark.
   timing: "minima over repetitions (the cores may be shared)",
   field: await benchField(),
+  session: await benchSession(),
   answer: await benchAnswer(),
   linear: args["skip-linear"] ? null : await benchLinear(),
   poly: [await benchPoly(2, polyN), await benchPoly(3, polyN)],

@@ -145,6 +145,7 @@ Deno.test("variants: what runs where", () => {
 
 Deno.test("price: unit costs, threads, bytes and the link add up as documented", () => {
   const calibration = toyCalibration({
+    "lab.session": unit(0),
     "lab.query": unit(1, 100),
     "lab.kernel": unit(0),
     "lab.product": unit(0.1),

@@ -34,6 +34,8 @@ export const OPERATIONS = [
   "rot.multiply",
   /** Rotation packing: one rotation (key switch). */
   "rot.rotation",
+  /** This project's protocol, once per session: HE keys for every prime, their public keys sent, base OTs. */
+  "lab.session",
   /** This project's packing: one query ciphertext (encrypt, send, load, NTT). */
   "lab.query",
   /** One kernel plaintext encoded and transformed. */

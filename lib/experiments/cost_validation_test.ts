@@ -7,6 +7,7 @@ import { toyCalibration, unit } from "../cost/testdata/toy.ts";
 import { reading, tableRows, validate } from "./cost_validation.ts";
 
 const calibration = toyCalibration({
+  "lab.session": unit(1, 800_000, 4_000),
   "lab.query": unit(0.01, 196_000),
   "lab.kernel": unit(0.001),
   "lab.product": unit(0.002),
