@@ -344,7 +344,10 @@ function validationSection(file: Json): string {
     `\n\n${
       validationReading(result)
     } Predicted / measured seconds; bytes as the relative difference of the ` +
-    `prediction. See \`notebooks/cost_validation.ipynb\`; ${provenance(file)}`;
+    `prediction. Why time falls short: the unit costs come from in-process microbenchmarks (bench:he, ` +
+    `bench:gc), which see neither per-message latency between the two processes nor all of the polynomial ` +
+    `protocol's online work; the per-layer parity chart shows the HE linear layers close to the diagonal and the ` +
+    `activation sites below it. See \`notebooks/cost_validation.ipynb\`; ${provenance(file)}`;
 }
 
 /** The protocol's statistical distances per inference, computed (not measured) from the schedules. */
