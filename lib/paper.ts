@@ -103,6 +103,16 @@ export const PAPER_FIG1 = {
   activationShareOfOnline: 0.99,
 } as const;
 
+/**
+ * Points of accuracy the paper's threshold lies below its all-ReLU accuracy (85.1 -> 84.5),
+ * rounded to cancel the binary representation's residue (0.5999999999999943).
+ */
+export const PAPER_THRESHOLD_DROP_POINTS =
+  Math.round((PAPER_FIG1.allReluAccuracy - PAPER_FIG1.threshold) * 1e6) / 1e6;
+
+/** Section 1: Delphi replaces "~20% ReLU numbers on ResNet-32" at under 1% accuracy loss. */
+export const PAPER_DELPHI_RESNET32_SHARE = 0.2;
+
 /** Figure 2: CNN-7's first ReLU layer holds more than this share of its ReLUs. */
 export const PAPER_CNN7_FIRST_LAYER_SHARE = 0.58;
 

@@ -25,7 +25,13 @@
 
 import { architecture, type ModelName } from "../nn/architectures.ts";
 import { allReluPlan, type Plan, uniformPlan } from "../nn/plan.ts";
-import { DELPHI_PUBLISHED_RELU, PAPER_LATENCY_TABLES, type PaperLatencyRow } from "../paper.ts";
+import {
+  DELPHI_PUBLISHED_RELU,
+  PAPER_DELPHI_RESNET32_SHARE,
+  PAPER_FIG1,
+  PAPER_LATENCY_TABLES,
+  type PaperLatencyRow,
+} from "../paper.ts";
 import type { Calibration, Residual, UnitCost } from "./calibration.ts";
 import { nnls } from "./fit.ts";
 import type { Price } from "./model.ts";
@@ -33,11 +39,11 @@ import { planSchedule } from "../mpc/inference/schedule.ts";
 import { type Operation, sectionWork, type Tally } from "./variants.ts";
 import { countSchedule } from "./counts.ts";
 
-/** Share of ReLUs Delphi replaces in the paper's rows (see the module doc). */
+/** Share of ReLUs Delphi replaces in the paper's rows (see the module doc; VGG-16's is assumed as ResNet-32's). */
 export const PAPER_DELPHI_SHARE: Readonly<Record<ModelName, number>> = {
-  cnn7: 0.42,
-  vgg16: 0.2,
-  resnet32: 0.2,
+  cnn7: PAPER_FIG1.delphiReplacedShare,
+  vgg16: PAPER_DELPHI_RESNET32_SHARE,
+  resnet32: PAPER_DELPHI_RESNET32_SHARE,
 };
 
 /** A plan with the operation counts of Delphi's plan in the paper's rows for `model`. */

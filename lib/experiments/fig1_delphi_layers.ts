@@ -18,7 +18,7 @@ import { countPlan, layerwisePlan, type Plan } from "../nn/plan.ts";
 import { planSchedule } from "../mpc/inference/schedule.ts";
 import { asPaperRow, measuredCalibration, paperCalibration, price } from "../cost/mod.ts";
 import { REPO_ROOT } from "../data/locate.ts";
-import { PAPER_FIG1 } from "../paper.ts";
+import { PAPER_FIG1, PAPER_THRESHOLD_DROP_POINTS } from "../paper.ts";
 import type { PlotlyFigure } from "../report/chart.ts";
 import { writeFigure } from "../report/chart.ts";
 import { RESULTS_DIR } from "../report/paths.ts";
@@ -28,9 +28,6 @@ import type { Experiment, ExperimentConfig, WriteOptions } from "./experiment.ts
 
 /** Output file stem. */
 export const NAME = "fig1_delphi_layers";
-
-/** The paper's threshold below the all-ReLU accuracy, in points. */
-const THRESHOLD_DROP = PAPER_FIG1.allReluAccuracy - PAPER_FIG1.threshold;
 
 /** One k: the last k ReLU layers replaced. */
 export interface Fig1Point {
@@ -104,7 +101,7 @@ export async function run(config: ExperimentConfig & { resultsDir?: string }): P
   return {
     config,
     allReluAccuracy: allRelu,
-    threshold: allRelu === null ? null : allRelu - THRESHOLD_DROP,
+    threshold: allRelu === null ? null : allRelu - PAPER_THRESHOLD_DROP_POINTS,
     points,
   };
 }

@@ -11,7 +11,7 @@
 import { type ActivationSite, activationSites, type Graph } from "../nn/graph.ts";
 import { approximatedChannels, type Degree } from "../nn/approximation.ts";
 import { countPlan, type Plan } from "../nn/plan.ts";
-import { PAPER_UNIT_COSTS_US } from "../paper.ts";
+import { PAPER_THRESHOLD_DROP_POINTS, PAPER_UNIT_COSTS_US } from "../paper.ts";
 import type { TrialConfig, TrialResult } from "./types.ts";
 
 /** R(beta): the share of a ReLU's cost saved by approximating it with a degree-beta polynomial. */
@@ -45,7 +45,7 @@ export const paperReduction: CostReduction = {
 };
 
 /** The all-ReLU accuracy minus this is the threshold (the paper's 85.1% -> 84.5%). */
-export const DEFAULT_ACCURACY_DROP = 0.006;
+export const DEFAULT_ACCURACY_DROP = PAPER_THRESHOLD_DROP_POINTS / 100;
 
 /**
  * Default {@link SearchProblem.thresholdPenalty}: a result below the threshold ranks as its reward
