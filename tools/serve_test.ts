@@ -12,20 +12,16 @@ import { DenoProcess, prunedPlan, startServer } from "./testdata/process.ts";
 const CLIENT = "tools/client.ts";
 const FAKE = "tools/testdata/fake_peer.ts";
 
+/** A client classifying test image 3 that pins the server's model (CNN-7) and plan. */
+function pinnedClient(port: string, plan: string): DenoProcess {
+  return new DenoProcess(CLIENT, ["--image", "3", "--port", port, "--model", "cnn7", "--plan", plan]);
+}
+
 Deno.test("serve and client: one session between two processes; the client prints class, label, logits, breakdown", async () => {
   const plan = await prunedPlan(0.9);
   try {
     const { server, port } = await startServer(["--plan", plan]);
-    const client = new DenoProcess(CLIENT, [
-      "--image",
-      "3",
-      "--port",
-      port,
-      "--model",
-      "cnn7",
-      "--plan",
-      plan,
-    ]);
+    const client = pinnedClient(port, plan);
     assert.equal(await client.exitCode(), 0, client.output);
     assert.equal(await server.exitCode(), 0, server.output);
     assert.match(client.output, /CIFAR-10 test image 3: predicted \w+ \(\d\), true label airplane \(0\)/);
@@ -169,16 +165,7 @@ Deno.test("serve: no bad peer holds, floods or ends the server; it serves the ne
     assert.notEqual(offers[0][1], offers[1][1]);
 
     // Still serving: a real client gets its answer.
-    const client = new DenoProcess(CLIENT, [
-      "--image",
-      "3",
-      "--port",
-      port,
-      "--model",
-      "cnn7",
-      "--plan",
-      plan,
-    ]);
+    const client = pinnedClient(port, plan);
     assert.equal(await client.exitCode(), 0, client.output);
     assert.match(client.output, /client: no TLS: the channel is unauthenticated and unencrypted/);
     await server.waitFor(/server: done in/);
