@@ -6,14 +6,7 @@ import { cnn7, resnet32, vgg16 } from "./architectures.ts";
 import { fitReluPerChannel, l1Importance, selectApproximated } from "./approximation.ts";
 import { applyPlan } from "./apply_plan.ts";
 import { activationLayers, buildModel, findLayer } from "./model.ts";
-import {
-  allReluPlan,
-  countPlan,
-  layerwisePlan,
-  type Plan,
-  uniformPlan,
-  validatePlan,
-} from "./plan.ts";
+import { allReluPlan, countPlan, layerwisePlan, type Plan, uniformPlan, validatePlan } from "./plan.ts";
 
 await tf.setBackend("cpu");
 
