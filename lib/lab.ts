@@ -62,6 +62,7 @@ import { type DataFrame, tableFromRows } from "./report/table.ts";
 export { showChart } from "./report/chart.ts";
 export type { PlotlyFigure } from "./report/chart.ts";
 export { showMarkdown } from "./report/jupyter.ts";
+export { showSvg } from "./report/tree.ts";
 export { showTable, tableFromRows } from "./report/table.ts";
 export type { DataFrame } from "./report/table.ts";
 export { allReluPlan, countPlan, layerwisePlan, type Plan, uniformPlan } from "./nn/plan.ts";
@@ -76,14 +77,16 @@ export function profile(): ProfileName {
 }
 
 /**
- * An experiment's result at the notebook's {@link profile}, as its `run` returned it, read from
- * results/<name>_<profile>.json (experiments store their result there without its config, which
- * the file's meta block holds). Throws naming the `reproduce` command when the file is missing.
+ * An experiment's result at the notebook's {@link profile} (or `at`), as its `run` returned it,
+ * read from results/<name>_<profile>.json (experiments store their result there without its
+ * config, which the file's meta block holds). Throws naming the `reproduce` command when the file
+ * is missing.
  */
 export async function readExperiment<R>(
   name: string,
+  at: ProfileName = profile(),
 ): Promise<{ result: R; meta: ResultMeta; path: string }> {
-  const file = await readResult<Record<string, unknown>>(name, profile());
+  const file = await readResult<Record<string, unknown>>(name, at);
   const result = { config: { profile: file.meta.profile, seed: file.meta.seed }, ...file.data } as R;
   return { result, meta: file.meta, path: `results/${name}_${file.meta.profile}.json` };
 }

@@ -3,7 +3,7 @@
  *
  * ```
  * deno task search --searcher btpbt|pbt|drl|delphi|uniform --model cnn7 --profile smoke|quick|long|paper \
- *   [--seed 1] [--run NAME] [--workers 2] [--distill W:T] [--out DIR]
+ *   [--seed 1] [--run NAME] [--workers 2] [--distill W:T] [--degrees 0,2,3] [--out DIR]
  * ```
  *
  * The run lives in `~/.cache/safenet/search/<run>/` (or `--runs-dir`): a journal of the runner's
@@ -24,8 +24,10 @@ import { join, resolve } from "node:path";
 import { REPO_ROOT } from "../lib/data/locate.ts";
 import { MODEL_NAMES, type ModelName } from "../lib/nn/architectures.ts";
 import { MODEL_FILE } from "../lib/nn/io.ts";
+import type { Degree } from "../lib/nn/approximation.ts";
 import { isSearchProfileName, SEARCH_PROFILES } from "../lib/search/runner_profiles.ts";
 import { writeSearchOutputs } from "../lib/search/outputs.ts";
+import { searchVariant } from "../lib/search/options.ts";
 import { runSearch, SEARCHER_NAMES } from "../lib/search/runner_session.ts";
 import type { SearcherName } from "../lib/search/types.ts";
 
@@ -37,6 +39,8 @@ const USAGE = `usage: deno task search --searcher ${SEARCHER_NAMES.join("|")} [o
   --runs-dir DIR        default ~/.cache/safenet/search
   --workers 2           trial workers (one wasm instance each; trials run side by side)
   --distill W:T         knowledge distillation from the all-ReLU network, weight W, temperature T (default off)
+  --degrees 0,2,3       the degrees beta may take (default 0,2,3; uniform: one, default 2); e.g. 2 for the
+                        paper's CW-MP ablation. Non-default degrees name the run and its files SEARCHER-dDEGREES
   --pretrained DIR      the all-ReLU network (default data/pretrained/MODEL)
   --out DIR             also save the final pick's model (model.json + weights.bin) here
   --results-dir DIR     default results/
@@ -60,6 +64,7 @@ try {
       "runs-dir": { type: "string", default: join(homedir(), ".cache", "safenet", "search") },
       workers: { type: "string", default: "2" },
       distill: { type: "string" },
+      degrees: { type: "string" },
       pretrained: { type: "string" },
       out: { type: "string" },
       "results-dir": { type: "string", default: join(REPO_ROOT, "results") },
@@ -109,13 +114,23 @@ if (a.distill !== undefined) {
   }
   distillation = { weight, temperature };
 }
+let degrees: Degree[] | undefined;
+let variant: string = searcher;
+if (a.degrees !== undefined) {
+  degrees = a.degrees.split(",").map((d) => Number(d) as Degree);
+  try {
+    variant = searchVariant(searcher, degrees);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+}
 const pretrained = resolve(a.pretrained ?? join(REPO_ROOT, "data", "pretrained", model));
 if (!existsSync(join(pretrained, MODEL_FILE))) {
   fail(
     `no pretrained all-ReLU ${model} at ${pretrained}: train one with \`deno task train --model ${model} --out DIR\``,
   );
 }
-const runName = a.run ?? `${searcher}-${model}-${profile.name}-s${seed}`;
+const runName = a.run ?? `${variant}-${model}-${profile.name}-s${seed}`;
 const runDir = resolve(a["runs-dir"]!, runName);
 
 const started = performance.now();
@@ -129,6 +144,7 @@ const session = await runSearch({
   pretrained,
   workers,
   ...(distillation ? { distillation } : {}),
+  ...(degrees ? { degrees } : {}),
   ...(a.out ? { exportDir: resolve(a.out) } : {}),
 }).catch((e: Error) => {
   // A search that cannot go on (another run in the directory, a missing state file) says why in one line.
@@ -137,6 +153,7 @@ const session = await runSearch({
 });
 const outputs = await writeSearchOutputs(session, {
   searcher,
+  ...(degrees ? { degrees } : {}),
   model,
   profile,
   seed,

@@ -20,6 +20,14 @@ Deno.test("search: --help prints the usage; a bad option or an unknown searcher 
       [["--searcher", "pbt", "--seed", "x"], /search: --seed must be an integer >= 0, got 'x'/],
       [["--searcher", "pbt", "--distill", "2:1"], /search: --distill must be W:T/],
       [["--searcher", "pbt", "--bogus"], /search: Unknown option '--bogus'/],
+      [
+        ["--searcher", "delphi", "--degrees", "3"],
+        /search: --degrees: Delphi's planner replaces whole layers/,
+      ],
+      [
+        ["--searcher", "btpbt", "--degrees", "2,5"],
+        /search: --degrees \(btpbt\): degrees must be distinct values/,
+      ],
     ] as const
   ) {
     const r = await runTool("search.ts", [...args]);

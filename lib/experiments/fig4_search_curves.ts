@@ -1,24 +1,20 @@
 /**
  * Figure 4 (CNN-7): BTPBT against PBT and DRL at equal budget and threshold: the best score and
  * the share of ReLUs replaced (at or above the threshold) against training images, and BTPBT's
- * binary tree as searched (4a). Each searcher's run is `deno task search --searcher S --model
- * cnn7 --profile P --seed N`; this experiment reads their result files
- * (results/search_<S>_cnn7_<P>.json) and runs, in-process, any that is missing (the search
- * resumes from its checkpoints if it was interrupted).
+ * binary tree as searched (4a), from the searches' result files (lib/experiments/searches.ts).
  *
  * @module
  */
 
-import { homedir } from "node:os";
-import { join } from "node:path";
-import { REPO_ROOT } from "../data/locate.ts";
+import { PAPER_FIG4 } from "../paper.ts";
 import type { PlotlyFigure } from "../report/chart.ts";
 import { writeFigure } from "../report/chart.ts";
-import { RESULTS_DIR } from "../report/paths.ts";
-import { profileStem, readJsonIfPresent, writeResult } from "../report/results.ts";
+import { profileStem, writeResult } from "../report/results.ts";
+import { type TreeNode, treeSvg, writeSvg } from "../report/tree.ts";
 import type { Row } from "../report/table.ts";
-import type { SearcherName, TrialResult } from "../search/types.ts";
+import type { SearcherName, TreeRecord, TrialResult } from "../search/types.ts";
 import type { Experiment, ExperimentConfig, WriteOptions } from "./experiment.ts";
+import { searchData, type SearchExperimentConfig, type SearchFileData } from "./searches.ts";
 
 /** Output file stem. */
 export const NAME = "fig4_search";
@@ -26,8 +22,7 @@ export const NAME = "fig4_search";
 /** The searchers Figure 4 compares. */
 export const FIG4_SEARCHERS: readonly SearcherName[] = ["btpbt", "pbt", "drl"];
 
-// deno-lint-ignore no-explicit-any
-type Json = any;
+type Json = SearchFileData;
 
 /** One searcher's curve and final pick, in the result file's terms. */
 export interface Fig4Searcher {
@@ -58,49 +53,8 @@ export interface Fig4Result {
   readonly tree: Json | null;
 }
 
-/** Options of {@link run}: where result files live; whether a missing search may be run now. */
-export interface Fig4Config extends ExperimentConfig {
-  readonly resultsDir?: string;
-  readonly runMissing?: boolean;
-}
-
-/** A searcher's result file's data, running the search first when it is missing and allowed. */
-async function searchData(searcher: SearcherName, config: Fig4Config): Promise<Json | undefined> {
-  const dir = config.resultsDir ?? RESULTS_DIR;
-  const path = join(dir, `${profileStem(`search_${searcher}_cnn7`, config.profile)}.json`);
-  const existing = await readJsonIfPresent(path) as Json;
-  if (existing || config.runMissing === false) return existing?.data;
-  // Imported here: the search loads TensorFlow.js and the training workers.
-  const { runSearch } = await import("../search/runner_session.ts");
-  const { SEARCH_PROFILES } = await import("../search/runner_profiles.ts");
-  const { writeSearchOutputs } = await import("../search/outputs.ts");
-  const profile = SEARCH_PROFILES[config.profile];
-  const run = `${searcher}-cnn7-${profile.name}-s${config.seed}`;
-  const started = performance.now();
-  const session = await runSearch({
-    searcher,
-    model: "cnn7",
-    dataset: "cifar10",
-    profile,
-    seed: config.seed,
-    runDir: join(homedir(), ".cache", "safenet", "search", run),
-    pretrained: join(REPO_ROOT, "data", "pretrained", "cnn7"),
-    workers: 2,
-  });
-  await writeSearchOutputs(session, {
-    searcher,
-    model: "cnn7",
-    profile,
-    seed: config.seed,
-    run,
-    command:
-      `deno task search --searcher ${searcher} --model cnn7 --profile ${profile.name} --seed ${config.seed}`,
-    resultsDir: dir,
-    plansDir: join(REPO_ROOT, "data", "plans"),
-    wallSeconds: (performance.now() - started) / 1000,
-  });
-  return ((await readJsonIfPresent(path)) as Json).data;
-}
+/** Options of {@link run}. */
+export type Fig4Config = SearchExperimentConfig;
 
 /** One searcher's curve from its recorded history. */
 export function curve(data: Json): Fig4Searcher {
@@ -140,7 +94,7 @@ export async function run(config: Fig4Config): Promise<Fig4Result> {
   const searchers: Record<string, Fig4Searcher> = {};
   let threshold = NaN, budget = NaN, tree: Json | null = null;
   for (const s of FIG4_SEARCHERS) {
-    const data = await searchData(s, config);
+    const data = await searchData({ searcher: s }, config);
     if (!data) continue;
     searchers[s] = curve(data);
     threshold = data.threshold;
@@ -182,7 +136,8 @@ export function reading(result: Fig4Result): string {
     result.budget_images.toLocaleString("en-US")
   } training images and a threshold of ` +
     `${(100 * result.threshold).toFixed(2)}% (${result.config.profile} profile): ${parts.join("; ")}. ` +
-    `The paper's BTPBT replaces ~80% after 200 epochs with 50 workers, PBT and DRL under 30%.`;
+    `The paper's BTPBT replaces ~${100 * PAPER_FIG4.btpbtReplacedShare}% after ${PAPER_FIG4.epochs} epochs ` +
+    `with ${PAPER_FIG4.workers} workers, PBT and DRL under ${100 * PAPER_FIG4.baselinesReplacedBelow}%.`;
 }
 
 /** Best score and share replaced against training images, one line per searcher. */
@@ -218,6 +173,51 @@ export function chart(result: Fig4Result): PlotlyFigure {
   };
 }
 
+/** BTPBT's tree as searched (Figure 4a): each node's layers and setting; null without a BTPBT run. */
+export function treeFigure(result: Fig4Result): { root: TreeNode; captions: string[] } | null {
+  const tree = result.tree as TreeRecord | null;
+  if (!tree) return null;
+  const at = new Map(tree.nodes.map((n) => [`${n.level}/${n.position}`, n]));
+  const build = (level: number, position: number): TreeNode | null => {
+    const node = at.get(`${level}/${position}`);
+    if (!node || node.sites.length === 0) return null;
+    const first = node.sites[0] + 1, last = node.sites[node.sites.length - 1] + 1;
+    const setting = node.alpha === undefined
+      ? "not searched"
+      : node.alpha === 0
+      ? "ReLU"
+      : `α ${node.alpha.toFixed(2)} β ${node.beta}`;
+    const children = [build(level + 1, 2 * position), build(level + 1, 2 * position + 1)]
+      .filter((c): c is TreeNode => c !== null);
+    // A node whose only child would be itself again is a leaf.
+    return {
+      lines: [first === last ? `layer ${first}` : `layers ${first}-${last}`, setting],
+      faded: !tree.levelResults[level]?.candidate,
+      emphasis: level === tree.startLevel,
+      ...(children.length === 2 ? { children } : {}),
+    };
+  };
+  const root = build(0, 0);
+  if (!root) return null;
+  const captions = tree.levelResults.map((l) =>
+    `level ${l.level}: ${(100 * l.result.replacedShare).toFixed(1)}% at ${
+      (100 * l.result.validationAccuracy).toFixed(2)
+    }%${l.candidate ? "" : " (below)"}${l.level === tree.startLevel ? ", start" : ""}`
+  );
+  return { root, captions };
+}
+
+/** The tree as SVG (figures/fig4_tree_<profile>.svg), or null without a BTPBT run. */
+export function treeImage(result: Fig4Result): string | null {
+  const t = treeFigure(result);
+  if (!t) return null;
+  return treeSvg(t.root, {
+    title: `Figure 4a: BTPBT's tree on CNN-7 (${result.config.profile} profile); red: the level the global ` +
+      "PBT started from, faded: below the threshold",
+    levelCaptions: t.captions,
+  });
+}
+
 /** Writes results/fig4_search_<profile>.json and the chart. */
 export async function write(result: Fig4Result, options: WriteOptions = {}): Promise<string[]> {
   const { profile, seed } = result.config;
@@ -233,7 +233,9 @@ export async function write(result: Fig4Result, options: WriteOptions = {}): Pro
     { dir: options.resultsDir },
   );
   const figure = await writeFigure(profileStem(NAME, profile), chart(result), { dir: options.figuresDir });
-  return [path, figure.html, ...(figure.image ? [figure.image] : [])];
+  const svg = treeImage(result);
+  const tree = svg ? [await writeSvg(profileStem(`${NAME}_tree`, profile), svg, options.figuresDir)] : [];
+  return [path, figure.html, ...(figure.image ? [figure.image] : []), ...tree];
 }
 
 /** Registry entry. */

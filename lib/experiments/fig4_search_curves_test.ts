@@ -1,5 +1,15 @@
 import assert from "node:assert/strict";
-import { chart, curve, reading, run, tableRows } from "./fig4_search_curves.ts";
+import { btpbtTree } from "../search/btpbt.ts";
+import {
+  chart,
+  curve,
+  type Fig4Result,
+  reading,
+  run,
+  tableRows,
+  treeFigure,
+  treeImage,
+} from "./fig4_search_curves.ts";
 
 /** A search result file's data with two cycles: one result above the threshold in the second. */
 function searchFile(final: boolean) {
@@ -46,7 +56,7 @@ Deno.test("figure 4: curves count only results at the threshold; searches not ru
       );
     await write("btpbt", true);
     await write("pbt", false);
-    const result = await run({ profile: "smoke", seed: 1, resultsDir: dir, runMissing: false });
+    const result = await run({ profile: "smoke", seed: 1, resultsDir: dir, readOnly: true });
     assert.deepEqual(Object.keys(result.searchers), ["btpbt", "pbt"]);
     assert.equal(result.threshold, 0.85);
     assert.equal(result.budget_images, 1000);
@@ -60,4 +70,49 @@ Deno.test("figure 4: curves count only results at the threshold; searches not ru
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("figure 4a: BTPBT's tree as searched, with its levels' results and the start level", () => {
+  // CNN-7's 7 sites: levels of 1, 2, 4 and 8 nodes (the last level's eighth node empty).
+  const shape = btpbtTree(7);
+  const nodes = shape.nodes.flatMap((row, level) =>
+    row.map((sites, position) => ({
+      level,
+      position,
+      sites,
+      ...(sites.length ? { alpha: level === 0 ? 0.5 : 0.75, beta: level === 3 ? 3 : 2 } : {}),
+    }))
+  );
+  const levelResult = (level: number, candidate: boolean) => ({
+    level,
+    candidate,
+    result: { replacedShare: 0.1 * (level + 1), validationAccuracy: 0.85 },
+  });
+  const result = {
+    config: { profile: "smoke", seed: 1 },
+    threshold: 0.85,
+    budget_images: 1000,
+    searchers: {},
+    tree: {
+      levels: 3,
+      nodes,
+      levelResults: [levelResult(0, true), levelResult(1, true), levelResult(2, false), levelResult(3, true)],
+      startLevel: 3,
+    },
+  } as unknown as Fig4Result;
+  const { root, captions } = treeFigure(result)!;
+  assert.deepEqual(root.lines, ["layers 1-7", "α 0.50 β 2"]);
+  assert.deepEqual(root.children!.map((c) => c.lines[0]), ["layers 1-4", "layers 5-7"]);
+  // Layers 5-7 split into 5-6 and 7; layer 7's pair has an empty sibling, so it is a leaf.
+  const right = root.children![1];
+  assert.deepEqual(right.children!.map((c) => c.lines[0]), ["layers 5-6", "layer 7"]);
+  assert.equal(right.children![1].children, undefined);
+  assert.equal(right.children![0].children![0].lines[1], "α 0.75 β 3");
+  assert.equal(right.children![0].faded, true);
+  assert.equal(right.children![0].children![0].emphasis, true);
+  assert.equal(captions.length, 4);
+  assert.match(captions[2], /level 2: 30\.0% at 85\.00% \(below\)/);
+  assert.match(captions[3], /start$/);
+  assert.match(treeImage(result)!, /<svg/);
+  assert.equal(treeImage({ ...result, tree: null }), null);
 });

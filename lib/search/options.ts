@@ -4,6 +4,8 @@
  * @module
  */
 import { type Degree, DEGREES } from "../nn/approximation.ts";
+import { SEARCH_DEGREES } from "./space.ts";
+import type { SearcherName } from "./types.ts";
 
 /** Throws unless `value` is an integer >= `min` (default 1). */
 export function checkInteger(where: string, name: string, value: number, min = 1): number {
@@ -47,4 +49,28 @@ export function cyclesWithin(where: string, images: number, population: number, 
     );
   }
   return cycles;
+}
+
+/**
+ * A searcher restricted to some degrees, as the paper's ablation (Figure 5) needs it: BTPBT with
+ * beta in {2} is CW-MP, with {0, 2, 3} CW-MP-MD. Its label names the run, the result file and the
+ * plan file: the searcher's name, plus `-d` and the degrees when they are not the default (e.g.
+ * `btpbt-d2`). The uniform searcher takes exactly one degree (default 2); Delphi's planner only 2.
+ */
+export function searchVariant(searcher: SearcherName, degrees?: readonly Degree[]): string {
+  if (degrees === undefined) return searcher;
+  const fixed = searcher === "uniform" || searcher === "delphi";
+  if (fixed && degrees.length !== 1) {
+    throw new Error(`--degrees: the ${searcher} searcher takes a single degree, got ${degrees.join(",")}`);
+  }
+  if (searcher === "delphi" && degrees[0] !== 2) {
+    throw new Error(`--degrees: Delphi's planner replaces whole layers by degree-2 polynomials only`);
+  }
+  checkDegrees(`--degrees (${searcher})`, degrees);
+  const isDefault = fixed ? degrees[0] === 2 : sameDegrees(degrees, SEARCH_DEGREES);
+  return isDefault ? searcher : `${searcher}-d${[...degrees].sort().join("")}`;
+}
+
+function sameDegrees(a: readonly Degree[], b: readonly Degree[]): boolean {
+  return a.length === b.length && a.every((d) => b.includes(d));
 }

@@ -12,18 +12,26 @@ import { writeFileAtomic } from "../data/atomic.ts";
 import type { ModelName } from "../nn/architectures.ts";
 import { gitCommit } from "../report/meta.ts";
 import { writeResult } from "../report/results.ts";
+import type { Degree } from "../nn/approximation.ts";
 import type { SearchProfile } from "./runner_profiles.ts";
+import { searchVariant } from "./options.ts";
 import type { SearchSessionResult } from "./runner_session.ts";
 import type { SearcherName } from "./types.ts";
 
-/** The result-file stem of a search (the profile is added by writeResult). */
-export function searchResultName(searcher: SearcherName, model: ModelName): string {
-  return `search_${searcher}_${model}`;
+/** The result-file stem of a search (the profile is added by writeResult); see {@link searchVariant}. */
+export function searchResultName(
+  searcher: SearcherName,
+  model: ModelName,
+  degrees?: readonly Degree[],
+): string {
+  return `search_${searchVariant(searcher, degrees)}_${model}`;
 }
 
 /** Where and how a search's outputs are written. */
 export interface SearchOutputOptions {
   readonly searcher: SearcherName;
+  /** The degrees the search was restricted to, if any. */
+  readonly degrees?: readonly Degree[];
   readonly model: ModelName;
   readonly profile: SearchProfile;
   readonly seed: number;
@@ -43,9 +51,11 @@ export async function writeSearchOutputs(
 ): Promise<{ result: string; plan?: string }> {
   const { outcome } = session;
   const result = await writeResult(
-    searchResultName(o.searcher, o.model),
+    searchResultName(o.searcher, o.model, o.degrees),
     {
       searcher: o.searcher,
+      variant: searchVariant(o.searcher, o.degrees),
+      ...(o.degrees ? { degrees: o.degrees } : {}),
       model: o.model,
       profile: o.profile,
       seed: o.seed,
@@ -72,9 +82,10 @@ export async function writeSearchOutputs(
   );
   const { final } = outcome;
   if (!final) return { result };
-  const plan = join(o.plansDir, `${o.model}_${o.searcher}_${o.profile.name}.json`);
+  const plan = join(o.plansDir, `${o.model}_${searchVariant(o.searcher, o.degrees)}_${o.profile.name}.json`);
   const provenance = {
     searcher: o.searcher,
+    ...(o.degrees ? { degrees: o.degrees } : {}),
     profile: o.profile.name,
     seed: o.seed,
     run: o.run,

@@ -53,6 +53,8 @@ export interface TrainDetail {
   readonly trainLoss: number;
   readonly evalLoss: number;
   readonly evalImages: number;
+  /** Training steps skipped for a gradient that was not finite. */
+  readonly skippedSteps: number;
   /** Worker seconds of the job. */
   readonly seconds: number;
 }
@@ -312,6 +314,7 @@ export class SearchRunner implements TrialRunner {
         trainLoss: o.trainLoss,
         evalLoss: o.evalLoss,
         evalImages: o.evalCount,
+        skippedSteps: o.skippedSteps,
         seconds: o.seconds,
       })),
     });

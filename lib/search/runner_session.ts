@@ -8,6 +8,7 @@
  * @module
  */
 import type { DatasetName } from "../data/dataset.ts";
+import type { Degree } from "../nn/approximation.ts";
 import { architecture, type ModelName } from "../nn/architectures.ts";
 import { allReluPlan, type Plan } from "../nn/plan.ts";
 import { calibrationBatch, loadTrainingData, stratifiedSubset, VALIDATION_SIZE } from "../train/data.ts";
@@ -19,6 +20,7 @@ import type { DistillationSettings, TrialOutcome } from "../train/trials.ts";
 import { searchBtpbt } from "./btpbt.ts";
 import { searchDelphi } from "./delphi.ts";
 import { searchDrl } from "./drl.ts";
+import { searchVariant } from "./options.ts";
 import { searchPbt } from "./pbt.ts";
 import { SearchRng } from "./rng.ts";
 import { type CycleReport, SearchRunner, type TrainDetail } from "./runner.ts";
@@ -47,6 +49,8 @@ export interface SearchSessionOptions {
   readonly workers: number;
   /** Overrides the profile's distillation. */
   readonly distillation?: DistillationSettings;
+  /** The degrees beta may take (default {@link SEARCH_DEGREES}; see {@link searchVariant}). */
+  readonly degrees?: readonly Degree[];
   /** Export the final pick's model (masks and trained coefficients) here. */
   readonly exportDir?: string;
   /** Progress lines (default: standard error). */
@@ -77,15 +81,18 @@ export function runSearcher(
   problem: SearchProblem,
   profile: SearchProfile,
   seed: number,
+  degrees?: readonly Degree[],
 ): Promise<SearchOutcome> {
   const { population, interval } = profile;
   const rng = new SearchRng(seed);
+  const choice = degrees ? { degrees } : {};
   switch (name) {
     case "uniform":
       return searchUniform(runner, {
         problem,
         interval,
         ...(profile.uniformAlphas ? { alphas: profile.uniformAlphas } : {}),
+        ...(degrees ? { beta: degrees[0] } : {}),
       });
     case "delphi":
       return searchDelphi(
@@ -94,16 +101,17 @@ export function runSearcher(
         rng,
       );
     case "pbt":
-      return searchPbt(runner, { problem, population, interval }, rng);
+      return searchPbt(runner, { problem, population, interval, ...choice }, rng);
     case "drl":
       return searchDrl(runner, {
         problem,
         episodeImages: profile.drlEpisodeImages,
         warmupEpisodes: profile.drlWarmupEpisodes,
         hidden: profile.drlHidden,
+        ...choice,
       }, rng);
     case "btpbt":
-      return searchBtpbt(runner, { problem, population, interval }, rng);
+      return searchBtpbt(runner, { problem, population, interval, ...choice }, rng);
   }
 }
 
@@ -125,7 +133,11 @@ export async function runSearch(options: SearchSessionOptions): Promise<SearchSe
   const pool = await TrialPool.create({
     workers: options.workers,
     factory: recipeFactory({ model, numClasses: data.numClasses, seed: 0, init: options.pretrained }),
-    replica: { weightDecay: profile.weightDecay },
+    replica: {
+      weightDecay: profile.weightDecay,
+      freezeBatchNorm: profile.freezeBatchNorm,
+      clipGradientNorm: profile.clipGradientNorm,
+    },
     setup: {
       model,
       numClasses: data.numClasses,
@@ -154,9 +166,15 @@ export async function runSearch(options: SearchSessionOptions): Promise<SearchSe
         evaluateOn: on,
       }]))[0];
     const allRelu = (await evaluate(initial, relu)).evalAccuracy;
-    const problem = searchProblem({ graph, allReluValidationAccuracy: allRelu });
+    const problem = searchProblem({
+      graph,
+      allReluValidationAccuracy: allRelu,
+      ...(profile.accuracyDrop !== undefined ? { accuracyDrop: profile.accuracyDrop } : {}),
+    });
     say(
-      `search ${searcher} on ${model}, profile ${profile.name}, seed ${seed}: budget ${profile.budgetImages} training images, ` +
+      `search ${
+        searchVariant(searcher, options.degrees)
+      } on ${model}, profile ${profile.name}, seed ${seed}: budget ${profile.budgetImages} training images, ` +
         `${data.train.count} train / ${validation.count} validation images; all-ReLU validation accuracy ` +
         `${pct(allRelu)}, threshold ${pct(problem.threshold)}; distillation ` +
         (distillation.weight > 0 ? `w ${distillation.weight}, T ${distillation.temperature}` : "off"),
@@ -173,6 +191,8 @@ export async function runSearch(options: SearchSessionOptions): Promise<SearchSe
         profile,
         distillation,
         allReluValidationAccuracy: allRelu,
+        // Only when set: runs from before the option existed keep their identity.
+        ...(options.degrees ? { degrees: options.degrees } : {}),
       },
       graph,
       executor: pool,
@@ -184,7 +204,7 @@ export async function runSearch(options: SearchSessionOptions): Promise<SearchSe
       distillation,
       onCycle: (report) => progress.cycle(report, runner.replayed),
     });
-    const outcome = await runSearcher(searcher, runner, problem, profile, seed);
+    const outcome = await runSearcher(searcher, runner, problem, profile, seed, options.degrees);
     await runner.checkpoint();
     const replayedCycles = runner.trainDetails().length - progress.liveCycles;
     let finalTestAccuracy: number | null = null;

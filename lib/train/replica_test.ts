@@ -103,6 +103,55 @@ Deno.test("SGD update: momentum, and weight decay on kernels only", () => {
   assert.deepEqual(slice(info, w2, "conv1_bn/moving_variance"), slice(info, w0, "conv1_bn/moving_variance"));
 });
 
+Deno.test("frozen batch-norm: training sees the inference-mode function and keeps the statistics", () => {
+  const r = new Replica(tinyModel(1), { freezeBatchNorm: true });
+  // Non-trivial moving statistics, so that batch and moving statistics differ.
+  const warm = new Replica(tinyModel(1), {});
+  const d = tinyData(16, 2);
+  warm.gradients(d.x, d.y, d.count);
+  r.setWeights(warm.weights());
+  const before = r.weights();
+  const { lossSum, grads } = r.gradients(d.x, d.y, d.count);
+  assert.deepEqual(r.weights(), before, "moving statistics changed");
+  assert.ok(Math.abs(lossSum - r.evaluate(d.x, d.y, d.count).lossSum) < 1e-4);
+  // Scale and shift still get gradients.
+  const gamma = slice(
+    r.model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.shape as number[] })),
+    grads,
+    "conv1_bn/gamma",
+  );
+  assert.ok(gamma.some((g) => Math.abs(g) > 1e-6));
+});
+
+Deno.test("gradient clipping scales a step to the global norm; a non-finite gradient is skipped and counted", () => {
+  const lr = 0.1, clip = 0.5;
+  const r = new Replica(tinyModel(7), { momentum: 0, clipGradientNorm: clip });
+  const n = r.trainableSize;
+  const w0 = r.weights();
+  // Norm 2 * sqrt(n): scaled down to 0.5, so every trainable weight moves by lr * 0.5 / sqrt(n).
+  assert.equal(r.applyGradients(new Float32Array(n).fill(2), lr), true);
+  const moved = r.weights().map((w, i) => w0[i] - w).filter((d) => d !== 0);
+  assert.equal(moved.length, n);
+  for (const d of moved) assert.ok(Math.abs(d - lr * clip / Math.sqrt(n)) < 1e-6, `${d}`);
+  // A small gradient is not scaled up.
+  const w1 = r.weights();
+  r.applyGradients(new Float32Array(n).fill(1e-4), lr);
+  const small = r.weights().map((w, i) => w1[i] - w).filter((d) => d !== 0);
+  for (const d of small) assert.ok(Math.abs(d - lr * 1e-4) < 1e-7, `${d}`);
+  const w2 = r.weights();
+  const bad = new Float32Array(n).fill(1);
+  bad[3] = NaN;
+  assert.equal(r.applyGradients(bad, lr), false);
+  bad[3] = Infinity;
+  assert.equal(r.applyGradients(bad, lr), false);
+  assert.deepEqual(r.weights(), w2);
+  assert.equal(r.skippedSteps, 2);
+  assert.throws(
+    () => new Replica(tinyModel(7), { clipGradientNorm: 0 }),
+    /clipGradientNorm must be positive/,
+  );
+});
+
 Deno.test("restoring weights and momentum reproduces the continuation exactly", () => {
   const d = tinyData(12, 8);
   const a = new Replica(tinyModel(9), { weightDecay: 5e-4 });

@@ -133,23 +133,28 @@ export class TrialWorker {
   }
 
   /** `job.images` training images in batches seeded by the job (epochs of the training set as needed). */
-  #train(job: TrialJob): { trainLoss: number; trainAccuracy: number } {
+  #train(job: TrialJob): { trainLoss: number; trainAccuracy: number; skippedSteps: number } {
     const { train, batchSize, augment, normalize } = this.#setup;
     const distillation = this.#distillation(job);
-    let left = job.images, lossSum = 0, correct = 0;
+    let left = job.images, lossSum = 0, correct = 0, applied = 0, skippedSteps = 0;
     for (let epoch = 0; left > 0; epoch++) {
       for (const batch of batches(train, { batchSize, seed: job.seed, epoch, augment, normalize })) {
         const count = Math.min(batch.count, left);
         const r = this.#replica.gradients(batch.x, batch.y, count, distillation);
-        this.#replica.applyGradients(r.grads, job.lr);
-        lossSum += r.lossSum;
-        correct += r.correct;
+        // A skipped step (a gradient that is not finite) leaves its loss out of the mean.
+        if (this.#replica.applyGradients(r.grads, job.lr)) {
+          lossSum += r.lossSum;
+          correct += r.correct;
+          applied += count;
+        } else {
+          skippedSteps++;
+        }
         left -= count;
         if (left === 0) break;
       }
     }
-    const n = Math.max(1, job.images);
-    return { trainLoss: lossSum / n, trainAccuracy: correct / n };
+    const n = Math.max(1, applied);
+    return { trainLoss: lossSum / n, trainAccuracy: correct / n, skippedSteps };
   }
 
   #evaluate(

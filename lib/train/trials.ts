@@ -78,9 +78,11 @@ export interface TrialJob {
 /** What a job returns. */
 export interface TrialOutcome {
   readonly state: TrialState;
-  /** Mean training loss (the distillation mix when on) and accuracy over the job's images. */
+  /** Mean training loss (the distillation mix when on) and accuracy over the job's applied steps. */
   readonly trainLoss: number;
   readonly trainAccuracy: number;
+  /** Steps not applied because their gradient was not finite (see replica.ts). */
+  readonly skippedSteps: number;
   /** Inference-mode results on the evaluation images. */
   readonly evalLoss: number;
   readonly evalCorrect: number;

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { chart, reading, run, siteRows, tableRows } from "./fig5_ablation.ts";
+
+/** A search result file whose final pick uses `sites` (or none). */
+function searchFile(sites: { alpha: number; beta: number }[] | null) {
+  const final = sites && {
+    trial: "t0",
+    stage: "s",
+    cycle: 3,
+    config: { plan: { model: "cnn7", sites } },
+    imagesUsed: 1000,
+    validationAccuracy: 0.851,
+    replacedShare: 0.5,
+    removedCost: 0.5,
+    score: 1.2,
+    aboveThreshold: true,
+  };
+  return { threshold: 0.85, budgetImages: 1000, final, finalTestAccuracy: final ? 0.845 : null, history: [] };
+}
+
+Deno.test("figure 5: per-layer shares from each variant's pick; missing and failed searches are named", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const write = (variant: string, data: unknown) =>
+      Deno.writeTextFile(`${dir}/search_${variant}_cnn7_smoke.json`, JSON.stringify({ meta: {}, data }));
+    // Delphi: the last two layers whole; CW-MP-MD: layer 1 pruned at 0.5, layer 7 degree 3.
+    const relu = { alpha: 0, beta: 2 };
+    await write(
+      "delphi",
+      searchFile([relu, relu, relu, relu, relu, { alpha: 1, beta: 2 }, { alpha: 1, beta: 2 }]),
+    );
+    await write("uniform", searchFile(null));
+    await write(
+      "btpbt",
+      searchFile([{ alpha: 0.5, beta: 0 }, relu, relu, relu, relu, relu, { alpha: 1, beta: 3 }]),
+    );
+    const result = await run({ profile: "smoke", seed: 1, resultsDir: dir, readOnly: true });
+    const { cnn7, vgg16 } = result.networks;
+    assert.equal(cnn7.threshold, 0.85);
+    assert.match(vgg16.missing!, /pretrained VGG-16/);
+    const v = cnn7.variants!;
+    assert.deepEqual(v.delphi.sites!.map((s) => s.replaced_share), [0, 0, 0, 0, 0, 1, 1]);
+    // CNN-7's first layer has 64 channels: alpha 0.5 replaces 32 of them, half its neurons.
+    assert.equal(v.cw_mp_md.sites![0].replaced_share, 0.5);
+    assert.equal(v.cw_mp_md.sites![6].beta, 3);
+    assert.equal(v.cw.ran, true);
+    assert.equal(v.cw.sites, null);
+    assert.equal(v.cw_mp.ran, false);
+    assert.match(v.cw_mp.command, /--searcher btpbt --degrees 2 --model cnn7 --profile smoke/);
+    const rows = tableRows(result);
+    assert.deepEqual(rows.map((r) => r.variant), ["Delphi", "CW", "CW-MP", "CW-MP-MD"]);
+    assert.equal(rows[0]["ReLUs replaced (%)"], 50);
+    assert.match(String(rows[1].note), /no pick/);
+    assert.match(String(rows[2].note), /not run: deno task search/);
+    assert.equal(siteRows(result).length, 14);
+    assert.match(reading(result), /Delphi 50%, CW no pick, CW-MP not run, CW-MP-MD 50% of ReLUs replaced/);
+    // Two traces (bars and degree marks) per variant with a pick.
+    const fig = chart(result);
+    assert.equal(fig.data.length, 4);
+    assert.deepEqual((fig.data[3] as { marker: { symbol: string[] } }).marker.symbol, [
+      "x",
+      "circle-open",
+      "circle-open",
+      "circle-open",
+      "circle-open",
+      "circle-open",
+      "square",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
