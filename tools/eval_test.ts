@@ -31,6 +31,17 @@ Deno.test("train --out then eval: the exported model scores what training.json r
     assert.equal(result.count, 10000);
     // Same weights, same test set, same normalisation: the same accuracy to the image.
     assert.equal(result.accuracy, record.testAccuracy);
+    // Fine-tuning it under a plan that replaces ReLUs defaults to the stable recipe.
+    const fineTuned = await run("train.ts", [
+      ...["--model", "cnn7", "--epochs", "1", "--batch", "32", "--subset", "64", "--validation", "100"],
+      ...["--workers", "1", "--runs-dir", dir, "--run", "finetune", "--init", `${dir}/model`],
+      ...["--plan", "data/plans/cnn7_uniform80_deg2.json", "--out", `${dir}/tuned`],
+    ]);
+    assert.equal(fineTuned.code, 0, fineTuned.text);
+    const tuned = JSON.parse(await Deno.readTextFile(`${dir}/tuned/training.json`));
+    assert.equal(tuned.config.freezeBatchNorm, true);
+    assert.equal(tuned.config.clipGradientNorm, 1);
+    assert.ok(Number.isFinite(tuned.testLoss), `test loss ${tuned.testLoss}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -22,7 +22,9 @@ import {
   DELPHI_PUBLISHED_RELU,
   PAPER_CNN7_FIRST_LAYER_SHARE,
   PAPER_FIG1,
+  PAPER_FIG4,
   PAPER_LATENCY_TABLES,
+  PAPER_THRESHOLD_DROP_POINTS,
   PAPER_UNIT_COSTS_US,
 } from "../lib/paper.ts";
 
@@ -386,6 +388,100 @@ function securitySection(): string {
     `at f = ${DEFAULT_FRAC_BITS}, not measured.`;
 }
 
+/** The search targets of issue 13, per profile: BTPBT's share replaced at the threshold. */
+const SEARCH_TARGETS: Record<string, number> = { quick: 0.5, long: PAPER_FIG4.btpbtReplacedShare };
+
+/**
+ * Figures 4 and 5 per profile: each searcher's final pick (share replaced, validation and test
+ * accuracy) against the targets, stated as met or not.
+ */
+function searchSection(
+  fig4: Record<string, Json | undefined>,
+  fig5: Json | undefined,
+  relu: Json | undefined,
+): string {
+  const testThreshold = relu ? relu.testAccuracy - PAPER_THRESHOLD_DROP_POINTS / 100 : undefined;
+  const rows: unknown[][] = [];
+  const verdicts: string[] = [];
+  for (const [profile, file] of Object.entries(fig4)) {
+    if (!file) continue;
+    const d = file.data;
+    const finals: Record<string, Json | null> = {};
+    for (const s of ["btpbt", "pbt", "drl"]) {
+      const f = d.searchers[s]?.final ?? null;
+      finals[s] = f;
+      rows.push([
+        profile,
+        fmt(d.budget_images, 0),
+        s,
+        f ? `${fmt(100 * f.replaced_share)}%` : d.searchers[s] ? "no pick" : "not run",
+        f ? `${fmt(100 * f.val_accuracy, 2)}%` : "—",
+        f?.test_accuracy != null ? `${fmt(100 * f.test_accuracy, 2)}%` : "—",
+      ]);
+    }
+    const target = SEARCH_TARGETS[profile];
+    if (target === undefined) continue;
+    const b = finals.btpbt;
+    const share = b?.replaced_share ?? 0;
+    const ahead = ["pbt", "drl"].every((s) => share > (finals[s]?.replaced_share ?? 0));
+    const onTest = profile === "long" && testThreshold !== undefined
+      ? ` Its test accuracy is ${
+        b?.test_accuracy != null ? fmt(100 * b.test_accuracy, 2) + "%" : "—"
+      } against ` +
+        `a test threshold of ${
+          fmt(100 * testThreshold, 2)
+        }% (the shipped all-ReLU CNN-7's minus ${PAPER_THRESHOLD_DROP_POINTS} points).`
+      : "";
+    verdicts.push(
+      `**${profile}** (target: BTPBT replaces at least ${
+        fmt(100 * target, 0)
+      }% at the threshold, ahead of PBT and DRL): ` +
+        `BTPBT ${b ? `replaces ${fmt(100 * share)}%` : "has no pick"}: target ${
+          share >= target ? "met" : "not met"
+        }; ` +
+        `${ahead ? "ahead of" : "not ahead of"} PBT and DRL.${onTest} ${provenance(file)}`,
+    );
+  }
+  if (rows.length === 0) return "";
+  const parts = [
+    "### Plan search on CNN-7 (Figures 4 and 5)",
+    table([
+      "profile",
+      "training images per searcher",
+      "searcher",
+      "ReLUs replaced",
+      "validation acc.",
+      "test acc.",
+    ], rows),
+    "Each search's final pick at the threshold (the all-ReLU network's validation accuracy minus " +
+    `${PAPER_THRESHOLD_DROP_POINTS} points), fine-tuned only as far as the search went. The paper's BTPBT replaces ` +
+    `~${
+      fmt(100 * PAPER_FIG4.btpbtReplacedShare, 0)
+    }% after ${PAPER_FIG4.epochs} epochs with ${PAPER_FIG4.workers} workers, ` +
+    `PBT and DRL under ${fmt(100 * PAPER_FIG4.baselinesReplacedBelow, 0)}%.`,
+    ...verdicts,
+  ];
+  if (fig5) {
+    const v = fig5.data.networks.cnn7.variants;
+    const labels: Record<string, string> = {
+      delphi: "Delphi",
+      cw: "CW",
+      cw_mp: "CW-MP",
+      cw_mp_md: "CW-MP-MD",
+    };
+    parts.push(
+      `Figure 5 ablation (${fig5.meta.profile} profile), share replaced at the threshold: ` +
+        Object.entries(labels).map(([k, label]) =>
+          `${label} ${v[k]?.replaced_share != null ? fmt(100 * v[k].replaced_share) + "%" : "no pick"}`
+        ).join(", ") +
+        `. See \`notebooks/fig4_search_curves.ipynb\` and \`notebooks/fig5_ablation.ipynb\`. ${
+          provenance(fig5)
+        }`,
+    );
+  }
+  return parts.join("\n\n");
+}
+
 async function main(): Promise<void> {
   const sections = [
     "## Results",
@@ -409,6 +505,15 @@ async function main(): Promise<void> {
     plan80: await readJson("results/agreement_cnn7_plan80.json"),
   }, protocol);
   if (agreement) sections.push(agreement);
+  const search = searchSection(
+    {
+      quick: await readJson("results/fig4_search_quick.json"),
+      long: await readJson("results/fig4_search_long.json"),
+    },
+    await readJson("results/fig5_ablation_quick.json"),
+    await readJson("data/pretrained/cnn7/training.json"),
+  );
+  if (search) sections.push(search);
   const validation = await readJson("results/cost_validation_quick.json");
   if (validation) sections.push(validationSection(validation));
   sections.push(securitySection());

@@ -38,7 +38,8 @@ const USAGE = `usage: deno task search --searcher ${SEARCHER_NAMES.join("|")} [o
   --run NAME            run name (default SEARCHER-MODEL-PROFILE-sSEED); directory under --runs-dir
   --runs-dir DIR        default ~/.cache/safenet/search
   --workers 2           trial workers (one wasm instance each; trials run side by side)
-  --distill W:T         knowledge distillation from the all-ReLU network, weight W, temperature T (default off)
+  --distill W:T         knowledge distillation from the all-ReLU network, weight W, temperature T
+                        (default: the profile's, 0.5:4 but at smoke; 0:4 turns it off)
   --degrees 0,2,3       the degrees beta may take (default 0,2,3; uniform: one, default 2); e.g. 2 for the
                         paper's CW-MP ablation. Non-default degrees name the run and its files SEARCHER-dDEGREES
   --pretrained DIR      the all-ReLU network (default data/pretrained/MODEL)

@@ -53,6 +53,10 @@ const USAGE =
   --test-every 5        evaluate on the test set every N epochs (and after the last)
   --no-augment          no random crop and flip
   --no-batchnorm        architecture without batch normalisation
+  --bn batch|frozen     batch-norm statistics in training: the batch's (updating the moving ones), or the
+                        moving ones, fixed (default: frozen when fine-tuning --init under a --plan that
+                        replaces ReLUs, where batch statistics make polynomial activations diverge)
+  --clip-norm N|none    clip each step's gradient to global L2 norm N (default: 1 in that same case, else none)
   --checkpoint-seconds 120
   --subset N            train on the first N images of the training split only (smoke tests)
   --out DIR             write the final model, log and training.json here`;
@@ -87,6 +91,8 @@ const { values: a } = parseArgs({
     "test-every": { type: "string", default: "5" },
     "no-augment": { type: "boolean", default: false },
     "no-batchnorm": { type: "boolean", default: false },
+    bn: { type: "string" },
+    "clip-norm": { type: "string" },
     "checkpoint-seconds": { type: "string", default: "120" },
     out: { type: "string" },
     subset: { type: "string" },
@@ -147,6 +153,19 @@ if (a.init) {
     fail(`--init ${a.init} holds no saved model (model.json)`, false);
   }
 }
+// Fine-tuning a pretrained network under polynomial activations needs the stable recipe.
+const polynomialFineTune = a.init !== undefined && plan !== undefined && plan.sites.some((s) => s.alpha > 0);
+if (a.bn !== undefined && a.bn !== "batch" && a.bn !== "frozen") {
+  fail(`--bn must be batch or frozen, got '${a.bn}'`);
+}
+const freezeBatchNorm = a.bn === undefined ? polynomialFineTune : a.bn === "frozen";
+let clipGradientNorm: number | undefined = polynomialFineTune ? 1 : undefined;
+if (a["clip-norm"] !== undefined) {
+  clipGradientNorm = a["clip-norm"] === "none" ? undefined : num("clip-norm");
+  if (clipGradientNorm !== undefined && !(clipGradientNorm > 0)) {
+    fail(`--clip-norm must be a positive number or none, got '${a["clip-norm"]}'`, false);
+  }
+}
 // Every number is checked before any data is loaded.
 const batchSize = num("batch", true), momentum = num("momentum"), weightDecay = num("wd");
 const labelSmoothing = num("label-smoothing"), testEvery = num("test-every", true);
@@ -182,6 +201,9 @@ const config: TrainConfig = {
   augment: !a["no-augment"],
   normalize,
   testEvery,
+  // Only when on: runs from before these options keep their configuration (and resume).
+  ...(freezeBatchNorm ? { freezeBatchNorm } : {}),
+  ...(clipGradientNorm !== undefined ? { clipGradientNorm } : {}),
   meta: {
     dataset,
     recipe,

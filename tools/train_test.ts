@@ -25,6 +25,10 @@ Deno.test("train: a bad plan or value is one line before any data is loaded", as
     const batch = await run("train.ts", ["--model", "cnn7", "--epochs", "1", "--checkpoint-seconds", "soon"]);
     assert.match(batch.text, /--checkpoint-seconds must be a number, got 'soon'/);
     assert.doesNotMatch(batch.text, /loading|usage:/);
+    const bn = await run("train.ts", ["--model", "cnn7", "--epochs", "1", "--bn", "running"]);
+    assert.match(bn.text, /--bn must be batch or frozen, got 'running'/);
+    const clip = await run("train.ts", ["--model", "cnn7", "--epochs", "1", "--clip-norm", "0"]);
+    assert.match(clip.text, /--clip-norm must be a positive number or none, got '0'/);
     const init = await run("train.ts", ["--model", "cnn7", "--epochs", "1", "--init", dir]);
     assert.match(init.text, /--init .* holds no saved model/);
   } finally {

@@ -43,6 +43,12 @@ export interface TrainConfig {
   normalize: ChannelStats;
   /** Test evaluation every this many epochs and after the last; 0: after the last only. */
   testEvery: number;
+  /**
+   * Train with batch-norm's moving statistics and clip gradients to this global norm (both off
+   * when absent): fine-tuning under polynomial activations needs them (lib/train/replica.ts).
+   */
+  freezeBatchNorm?: boolean;
+  clipGradientNorm?: number;
   /** Anything else that defines the run (model recipe, data set, split), checked on resume too. */
   meta: Record<string, unknown>;
 }
@@ -68,6 +74,8 @@ export function replicaOptions(config: TrainConfig): ReplicaOptions {
     weightDecay: config.weightDecay,
     nesterov: config.nesterov,
     labelSmoothing: config.labelSmoothing,
+    ...(config.freezeBatchNorm ? { freezeBatchNorm: true } : {}),
+    ...(config.clipGradientNorm !== undefined ? { clipGradientNorm: config.clipGradientNorm } : {}),
   };
 }
 
