@@ -49,6 +49,8 @@ export interface ConnectionArgs {
   idleTimeoutMs: number;
   /** Limit on session setup, in ms. */
   handshakeTimeoutMs: number;
+  /** Emulated round-trip time added to the link, in ms (0: none); this side delays what it receives by half. */
+  emulateRttMs: number;
 }
 
 /** What the server needs to start. */
@@ -93,6 +95,8 @@ const timeoutLines = [
   `  --handshake-timeout <seconds>  limit on session setup: offer, handshake, key exchange (default ${
     DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000
   })`,
+  "  --emulate-rtt <ms>   add an emulated round trip to the link (this kernel has no netem): this side",
+  "                       delays what it receives by half; give both parties the same value (default 0)",
 ];
 
 /** Help text of `deno task serve`. */
@@ -186,6 +190,7 @@ const CONNECTION_OPTIONS: OptionSpec = {
   timeout: { type: "string" },
   "idle-timeout": { type: "string" },
   "handshake-timeout": { type: "string" },
+  "emulate-rtt": { type: "string" },
   help: { type: "boolean" },
 };
 
@@ -196,12 +201,30 @@ function connectionArgs(values: Record<string, unknown>, task: "serve" | "client
     timeoutMs: parseSeconds(values, "timeout", DEFAULT_TIMEOUT_MS, task),
     idleTimeoutMs: parseSeconds(values, "idle-timeout", DEFAULT_IDLE_TIMEOUT_MS, task),
     handshakeTimeoutMs: parseSeconds(values, "handshake-timeout", DEFAULT_HANDSHAKE_TIMEOUT_MS, task),
+    emulateRttMs: parseMilliseconds(values, "emulate-rtt", task),
   };
 }
 
-/** The channel settings of a command line's timeouts. */
+/** A non-negative number of milliseconds (default 0). */
+function parseMilliseconds(values: Record<string, unknown>, name: string, task: string): number {
+  const text = values[name] as string | undefined;
+  if (text === undefined) return 0;
+  const ms = Number(text);
+  if (!(ms >= 0) || !Number.isFinite(ms)) {
+    throw new UsageError(
+      `--${name} must be a number of milliseconds >= 0, got "${text}"; see deno task ${task} --help`,
+    );
+  }
+  return ms;
+}
+
+/** The channel settings of a command line's timeouts and emulated delay. */
 export function channelOptions(args: ConnectionArgs): ChannelOptions {
-  return { timeoutMs: args.timeoutMs, idleTimeoutMs: args.idleTimeoutMs };
+  return {
+    timeoutMs: args.timeoutMs,
+    idleTimeoutMs: args.idleTimeoutMs,
+    ...(args.emulateRttMs > 0 ? { receiveDelayMs: args.emulateRttMs / 2 } : {}),
+  };
 }
 
 function required(values: Record<string, unknown>, name: string, task: string): string {

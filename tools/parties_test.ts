@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  channelOptions,
   CLIENT_USAGE,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_HOST,
@@ -18,6 +19,7 @@ const DEFAULT_TIMEOUTS = {
   timeoutMs: DEFAULT_TIMEOUT_MS,
   idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
   handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  emulateRttMs: 0,
 };
 
 function usageError(...fragments: string[]) {
@@ -123,6 +125,22 @@ Deno.test("parseServeArgs: clear errors for missing, unknown and invalid options
     () => parseServeArgs(["--weights", "w", "--idle-timeout", "soon"]),
     usageError('--idle-timeout must be a positive number of seconds, got "soon"'),
   );
+  assert.throws(
+    () => parseServeArgs(["--weights", "w", "--emulate-rtt", "far"]),
+    usageError('--emulate-rtt must be a number of milliseconds >= 0, got "far"'),
+  );
+});
+
+Deno.test("--emulate-rtt: each side delays what it receives by half the round trip", () => {
+  const parsed = (argv: string[]) => {
+    const command = parseServeArgs(argv);
+    assert.ok(!command.help);
+    return command;
+  };
+  const args = parsed(["--weights", "w", "--emulate-rtt", "40"]);
+  assert.equal(args.emulateRttMs, 40);
+  assert.equal(channelOptions(args).receiveDelayMs, 20);
+  assert.equal(channelOptions(parsed(["--weights", "w"])).receiveDelayMs, undefined);
 });
 
 Deno.test("parseClientArgs: image index or path, defaults, --help", () => {

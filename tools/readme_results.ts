@@ -458,7 +458,12 @@ function searchSection(
     `~${
       fmt(100 * PAPER_FIG4.btpbtReplacedShare, 0)
     }% after ${PAPER_FIG4.epochs} epochs with ${PAPER_FIG4.workers} workers, ` +
-    `PBT and DRL under ${fmt(100 * PAPER_FIG4.baselinesReplacedBelow, 0)}%.`,
+    `PBT and DRL under ${
+      fmt(100 * PAPER_FIG4.baselinesReplacedBelow, 0)
+    }%. Trials fine-tune from the shipped ` +
+    "CNN-7 with distillation from it, batch-norm's moving statistics frozen and gradients clipped: with " +
+    "batch statistics, networks with most channels polynomial diverged within a few dozen steps at any " +
+    "learning rate (`lib/train/replica.ts` says why), which had capped earlier searches near 30%.",
     ...verdicts,
   ];
   if (fig5) {

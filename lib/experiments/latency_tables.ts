@@ -6,18 +6,21 @@
  * (this project's protocol on this machine), and this project's real run where one exists for
  * the row's plan (results/bench_protocol.json), with relative differences.
  *
- * Plans, until the search lands (lib/search): Gazelle runs all ReLU; Delphi's row uses a plan
- * with the share of ReLUs the paper's Delphi replaced (lib/cost/paper_fit.ts); SAFENet's row the
- * 80% plan (alpha 0.8, degree 2 at every site), not a searched plan. Accuracy is this project's
- * where the model exists (data/pretrained/<model>[-plan80]/training.json), else "—" with the
- * command that trains it; Table 4's CIFAR-100 cannot be brought onto these machines, so its
- * accuracy column can only show ResNet-32 on CIFAR-10, labelled as a substitute.
+ * Plans: Gazelle runs all ReLU. Where a search of the table's profile has picked a plan
+ * (data/plans/<model>_delphi_<profile>.json from Delphi's planner, <model>_btpbt_<profile>.json
+ * from BTPBT), the Delphi and SAFENet rows use it, with the test accuracy the search measured on
+ * its pick; otherwise Delphi's row uses a plan with the share of ReLUs the paper's Delphi replaced
+ * (lib/cost/paper_fit.ts) and SAFENet's the 80% plan (alpha 0.8, degree 2 at every site), with
+ * the accuracy of data/pretrained/<model>[-plan80]/training.json where that exists, else "—"
+ * with the command that trains it. The real run (results/bench_protocol.json) is shown only for
+ * the plan it ran. Table 4's CIFAR-100 cannot be brought onto these machines, so its accuracy
+ * column can only show ResNet-32 on CIFAR-10, labelled as a substitute.
  *
  * @module
  */
 
 import { architecture, type ModelName } from "../nn/architectures.ts";
-import { allReluPlan, type Plan, uniformPlan } from "../nn/plan.ts";
+import { allReluPlan, countPlan, type Plan, uniformPlan, validatePlan } from "../nn/plan.ts";
 import { planSchedule } from "../mpc/inference/schedule.ts";
 import {
   asPaperRow,
@@ -71,14 +74,61 @@ export interface LatencyTableResult {
   readonly calibrations: { readonly paper: string; readonly measured: string | null };
 }
 
-const ROW_PLANS: Record<PaperProtocol, { readonly label: string; plan(model: ModelName): Plan }> = {
-  gazelle: { label: "all ReLU", plan: (m) => allReluPlan(architecture(m)) },
-  delphi: { label: "the paper's Delphi share of ReLUs replaced (assumed)", plan: paperDelphiPlan },
-  safenet: {
-    label: "80% of every layer's channels, degree 2 (not searched)",
-    plan: (m) => uniformPlan(architecture(m), 0.8, 2),
-  },
-};
+/** A row's plan, what to call it, its accuracy, and which bench_protocol run (if any) ran it. */
+interface RowPlan {
+  readonly label: string;
+  readonly plan: Plan;
+  readonly accuracy: LatencyRow["accuracy"];
+  readonly runKey?: "all_relu" | "plan80";
+}
+
+/** The searcher whose pick stands for a protocol's row. */
+const ROW_SEARCHERS: Partial<Record<PaperProtocol, string>> = { delphi: "delphi", safenet: "btpbt" };
+
+/** The row's plan: a search's pick at the profile when there is one (see the module comment). */
+async function rowPlan(
+  model: ModelName,
+  protocol: PaperProtocol,
+  config: ExperimentConfig & { plansDir?: string },
+): Promise<RowPlan> {
+  const graph = architecture(model);
+  if (protocol === "gazelle") {
+    return {
+      label: "all ReLU",
+      plan: allReluPlan(graph),
+      accuracy: await accuracyOf(model, protocol),
+      runKey: "all_relu",
+    };
+  }
+  const searcher = ROW_SEARCHERS[protocol]!;
+  const file = `${config.plansDir ?? `${REPO_ROOT}/data/plans`}/${model}_${searcher}_${config.profile}.json`;
+  const searched = await readJson(file);
+  if (searched) {
+    const { provenance, ...plan } = searched;
+    validatePlan(graph, plan);
+    const share = (100 * countPlan(graph, plan).fractionReplaced).toFixed(1);
+    return {
+      label: `${searcher === "btpbt" ? "BTPBT" : "Delphi's planner"}'s pick, ${share}% replaced ` +
+        `(${config.profile} search, data/plans/${model}_${searcher}_${config.profile}.json)`,
+      plan,
+      accuracy: typeof provenance?.testAccuracy === "number"
+        ? { value: 100 * provenance.testAccuracy, dataset: "cifar10, the search's pick" }
+        : { missing: "the search recorded no test accuracy" },
+    };
+  }
+  return protocol === "delphi"
+    ? {
+      label: "the paper's Delphi share of ReLUs replaced (assumed)",
+      plan: paperDelphiPlan(model),
+      accuracy: await accuracyOf(model, protocol),
+    }
+    : {
+      label: "80% of every layer's channels, degree 2 (not searched)",
+      plan: uniformPlan(graph, 0.8, 2),
+      accuracy: await accuracyOf(model, protocol),
+      runKey: "plan80",
+    };
+}
 
 function times(model: ModelName, plan: Plan, variant: Variant, calibration: Calibration): Times {
   return asPaperRow(price(planSchedule(architecture(model), plan), { variant, calibration }));
@@ -122,7 +172,7 @@ function runColumns(run: Json): Times {
 /** Computes Table `PAPER_LATENCY_TABLES[model].table`. */
 export async function runTable(
   model: ModelName,
-  config: ExperimentConfig & { resultsDir?: string },
+  config: ExperimentConfig & { resultsDir?: string; plansDir?: string },
 ): Promise<LatencyTableResult> {
   const paperCal = await paperCalibration();
   let measured: Calibration | null = null;
@@ -135,9 +185,7 @@ export async function runTable(
   const paper = PAPER_LATENCY_TABLES[model];
   const rows: LatencyRow[] = [];
   for (const protocol of ["gazelle", "delphi", "safenet"] as const) {
-    const { label, plan } = ROW_PLANS[protocol];
-    const p = plan(model);
-    const runKey = protocol === "gazelle" ? "all_relu" : protocol === "safenet" ? "plan80" : undefined;
+    const { label, plan: p, accuracy, runKey } = await rowPlan(model, protocol, config);
     const r = runKey ? bench?.[model]?.[runKey] : undefined;
     rows.push({
       protocol,
@@ -148,7 +196,7 @@ export async function runTable(
       paperModel: times(model, p, protocol === "delphi" ? "safenet" : protocol, paperCal),
       measuredModel: measured ? times(model, p, "lab", measured) : null,
       run: r ? runColumns(r) : null,
-      accuracy: await accuracyOf(model, protocol),
+      accuracy,
     });
   }
   return {
@@ -198,6 +246,7 @@ export function reading(result: LatencyTableResult): string {
     `(SAFENet: ${safenet.plan}).`,
   ];
   if (safenet.run && gazelle.run) {
+    // The real run exists only for the 80% plan (the row's plan when no search has picked one).
     parts.push(
       `This project's protocol runs the all-ReLU network in ${gazelle.run.total.toFixed(1)} s and the ` +
         `80% plan in ${safenet.run.total.toFixed(1)} s on this machine (${

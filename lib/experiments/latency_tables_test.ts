@@ -20,7 +20,7 @@ Deno.test("latency tables: paper rows, the paper-calibrated model, a run split i
         },
       }),
     );
-    const result = await runTable("cnn7", { profile: "smoke", seed: 0, resultsDir: dir });
+    const result = await runTable("cnn7", { profile: "smoke", seed: 0, resultsDir: dir, plansDir: dir });
     assert.equal(result.table, 2);
     assert.deepEqual(result.rows.map((r) => r.protocol), ["gazelle", "delphi", "safenet"]);
     const [gazelle, delphi, safenet] = result.rows;
@@ -42,6 +42,20 @@ Deno.test("latency tables: paper rows, the paper-calibrated model, a run split i
     const [path] = await writeTable(result, { resultsDir: dir });
     assert.ok(path.endsWith(`/${tableName("cnn7")}_smoke.json`));
     assert.deepEqual(latencyTables.map((e) => e.name), ["table2_cnn7", "table3_vgg16", "table4_resnet32"]);
+
+    // A search's pick at the profile takes the SAFENet row, with the accuracy the search measured.
+    const sites = Array.from({ length: 7 }, () => ({ alpha: 0.9, beta: 3 }));
+    await Deno.writeTextFile(
+      `${dir}/cnn7_btpbt_smoke.json`,
+      JSON.stringify({ model: "cnn7", sites, provenance: { testAccuracy: 0.8412 } }),
+    );
+    const searched = (await runTable("cnn7", { profile: "smoke", seed: 0, resultsDir: dir, plansDir: dir }))
+      .rows[2];
+    assert.match(searched.plan, /^BTPBT's pick, \d+\.\d% replaced \(smoke search/);
+    assert.ok("value" in searched.accuracy && Math.abs(searched.accuracy.value - 84.12) < 1e-9);
+    assert.equal(searched.accuracy.dataset, "cifar10, the search's pick");
+    assert.equal(searched.run, null, "the real run ran the 80% plan, not this one");
+    assert.ok(searched.paperModel.onlineActivation < safenet.paperModel.onlineActivation);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

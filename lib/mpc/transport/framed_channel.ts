@@ -33,6 +33,7 @@ import {
   TransportError,
   writeAll,
 } from "./frame.ts";
+import { DelayedStream } from "./delay.ts";
 import { printable } from "./disclosure.ts";
 
 /**
@@ -75,6 +76,11 @@ export interface ChannelOptions {
   maxPayloadBytes?: number;
   /** The phase bytes are counted under at the start (default "offline"). */
   phase?: Phase;
+  /**
+   * Emulated one-way link delay: incoming bytes become readable this many milliseconds after they
+   * arrive (see delay.ts; default 0, none). Both sides set half the round trip to emulate.
+   */
+  receiveDelayMs?: number;
 }
 
 /** A frame as `recv` reads it: the payload of a message of an unexpected kind is left unread (empty). */
@@ -160,7 +166,9 @@ export class FramedChannel implements Channel {
     this.name = options.name ?? "this side";
     this.peer = options.peer ?? "the peer";
     const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-    this.#stream = new IdleGuard(stream, idleMs, (operation) =>
+    const delayMs = options.receiveDelayMs ?? 0;
+    const link = delayMs > 0 ? new DelayedStream(stream, delayMs) : stream;
+    this.#stream = new IdleGuard(link, idleMs, (operation) =>
       new TransportError(
         "timeout",
         operation === "read"
