@@ -32,6 +32,7 @@
 import { parseArgs } from "node:util";
 import { BENCHMARK_RUN, writeBenchmark } from "../lib/report/results.ts";
 import { architecture, MODEL_NAMES, type ModelName } from "../lib/nn/architectures.ts";
+import { LINKS } from "../lib/cost/mod.ts";
 import { allReluPlan, countPlan, type Plan, uniformPlan } from "../lib/nn/plan.ts";
 import {
   connect,
@@ -67,6 +68,7 @@ import {
   polyOnlineServer,
 } from "../lib/mpc/poly/protocol.ts";
 import { benchGc } from "./bench_gc.ts";
+import { type NetnsLink, openLink } from "./netns_link.ts";
 import { DenoProcess } from "./testdata/process.ts";
 import { median, roundTo } from "../lib/report/stats.ts";
 import { Progress } from "../lib/train/progress.ts";
@@ -124,8 +126,19 @@ const RUN_TIMEOUT_MS = 30 * 60_000;
 const STARTUP_TIMEOUT_MS = 120_000;
 
 /** The server side's channel: listens on `port` (0: any), prints it, accepts one client. */
-async function acceptClient(port: number): Promise<FramedChannel> {
-  const listener = listen(port, "127.0.0.1", { timeoutMs: RUN_TIMEOUT_MS });
+/** Where a party runs: the address the server listens on and the emulated one-way delay. */
+interface Wire {
+  readonly host: string;
+  readonly receiveDelayMs: number;
+}
+
+const LOOPBACK: Wire = { host: "127.0.0.1", receiveDelayMs: 0 };
+
+async function acceptClient(port: number, wire: Wire = LOOPBACK): Promise<FramedChannel> {
+  const listener = listen(port, wire.host, {
+    timeoutMs: RUN_TIMEOUT_MS,
+    receiveDelayMs: wire.receiveDelayMs,
+  });
   console.log(`listening on ${listener.port}`);
   try {
     return await listener.accept({ timeoutMs: STARTUP_TIMEOUT_MS });
@@ -135,22 +148,26 @@ async function acceptClient(port: number): Promise<FramedChannel> {
 }
 
 /** The client side's channel to the server on `port`. */
-function connectServer(port: number): Promise<FramedChannel> {
-  return connect("127.0.0.1", port, { timeoutMs: RUN_TIMEOUT_MS, retries: 40 });
+function connectServer(port: number, wire: Wire = LOOPBACK): Promise<FramedChannel> {
+  return connect(wire.host, port, {
+    timeoutMs: RUN_TIMEOUT_MS,
+    retries: 40,
+    receiveDelayMs: wire.receiveDelayMs,
+  });
 }
 
 /** One party of an end-to-end run (internal mode); prints its channel statistics. */
-async function runRole(role: string, port: number, setup: Setup, plan: PlanName): Promise<void> {
+async function runRole(role: string, port: number, setup: Setup, plan: PlanName, wire: Wire): Promise<void> {
   if (role === "server") {
     const served = await prepare(setup, plan);
-    const channel = await acceptClient(port);
+    const channel = await acceptClient(port, wire);
     const server = await InferenceServer.open(channel, served);
     await server.serve();
     server.close();
     await channel.close();
     console.log(`STATS ${JSON.stringify(channel.stats())}`);
   } else {
-    const channel = await connectServer(port);
+    const channel = await connectServer(port, wire);
     const client = await InferenceClient.open(channel);
     const [{ x }] = await testImages(1, client.offer.normalize);
     await client.infer(x);
@@ -183,12 +200,13 @@ async function runParties(
   what: string,
   serverArgs: string[],
   clientArgs: (port: string) => string[],
+  net?: NetnsLink,
 ): Promise<{ server: DenoProcess; client: DenoProcess }> {
-  const server = new DenoProcess("tools/bench_protocol.ts", serverArgs);
+  const server = new DenoProcess("tools/bench_protocol.ts", serverArgs, { prefix: net?.prefix("server") });
   let client: DenoProcess | undefined;
   try {
     const [, port] = await server.waitFor(/listening on (\d+)/, STARTUP_TIMEOUT_MS);
-    client = new DenoProcess("tools/bench_protocol.ts", clientArgs(port));
+    client = new DenoProcess("tools/bench_protocol.ts", clientArgs(port), { prefix: net?.prefix("client") });
     const codes = await Promise.all([client.exitCode(RUN_TIMEOUT_MS), server.exitCode(RUN_TIMEOUT_MS)]);
     if (codes.some((c) => c !== 0)) throw new Error(`${what} failed:\n${client.output}\n${server.output}`);
     return { server, client };
@@ -202,15 +220,18 @@ async function runParties(
 async function endToEnd(
   setup: Setup,
   plan: PlanName,
+  net?: NetnsLink,
 ): Promise<{ server: TrafficStats; client: TrafficStats }> {
   const args = (role: string, port: string) => [
     ...["--role", role, "--port", port, "--models", setup.model, "--plan", plan],
     ...["--frac-bits", String(setup.fracBits)],
+    ...(net ? ["--host", net.serverHost, "--rtt-ms", String(net.link.rtt * 1000)] : []),
   ];
   const { server, client } = await runParties(
     "end-to-end run",
     args("server", "0"),
     (port) => args("client", port),
+    net,
   );
   const stats = (p: DenoProcess) => JSON.parse(p.output.match(/^STATS (.*)$/m)![1]) as TrafficStats;
   return { server: stats(server), client: stats(client) };
@@ -398,12 +419,25 @@ async function modelDirOr(dir: string, fallback: string): Promise<string> {
   }
 }
 
+/** A run's offline and online seconds, for the log. */
+function describeRun(client: TrafficStats): string {
+  const seconds = (ms: number) => (ms / 1000).toFixed(2);
+  return `${seconds(client.phases.offline.timeMs)} s offline, ${
+    seconds(client.phases.online.timeMs)
+  } s online`;
+}
+
 const USAGE = `usage: deno task bench:protocol [--models cnn7,vgg16,resnet32] [--repeats 3] [--accuracy 100]
          [--secure-images 5] [--frac-bits F] [--out results/bench_protocol.json]
        deno task bench:protocol --agreement-only [--plan all_relu|plan80] [--accuracy 100]
          [--secure-images 100] [--out FILE]
+       deno task bench:protocol --link lan|wan [--models cnn7] [--plans all_relu,plan80] [--repeats 1]
+         [--out results/bench_protocol_LINK.json]
   End-to-end secure inference between two processes over loopback TCP (all-ReLU and an 80% plan
-  per model), ReLU and polynomial unit costs, and CNN-7's agreement with plaintext inference.`;
+  per model), ReLU and polynomial unit costs, and CNN-7's agreement with plaintext inference.
+  --link runs the end-to-end runs alone over a shaped link instead: the LAN (1 Gbit/s, 0.5 ms) or
+  WAN (100 Mbit/s, 40 ms) preset, bandwidth limited for real (tbf in two network namespaces; needs
+  root), the round trip emulated in the transport.`;
 
 function fail(message: string): never {
   console.error(`bench:protocol: ${message}\n\n${USAGE}`);
@@ -438,6 +472,10 @@ if (import.meta.main) {
         plan: { type: "string" },
         "agreement-only": { type: "boolean", default: false },
         "frac-bits": { type: "string", default: String(DEFAULT_FRAC_BITS) },
+        link: { type: "string", default: "loopback" },
+        plans: { type: "string", default: PLANS.join(",") },
+        host: { type: "string" },
+        "rtt-ms": { type: "string", default: "0" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -469,9 +507,14 @@ if (import.meta.main) {
       Number(values.port),
       await setupFor(models[0], fracBits),
       values.plan as PlanName,
+      values.host ? { host: values.host, receiveDelayMs: Number(values["rtt-ms"]) / 2 } : LOOPBACK,
     );
     Deno.exit(0);
   }
+  if (!Object.hasOwn(LINKS, values.link!)) fail(`unknown --link ${values.link}; use loopback, lan or wan`);
+  const plans = values.plans!.split(",") as PlanName[];
+  const unknownPlan = plans.find((p) => !(PLANS as readonly string[]).includes(p));
+  if (unknownPlan !== undefined) fail(`unknown plan '${unknownPlan}' in --plans; use ${PLANS.join(", ")}`);
   const repeats = Math.max(1, Number(values.repeats));
   const log = (text: string) => console.error(`bench:protocol: ${text}`);
   if (values["agreement-only"]) {
@@ -484,6 +527,43 @@ if (import.meta.main) {
     console.log(JSON.stringify(file, null, 2));
     if (values.out && values.out !== "-") {
       log(`wrote ${await writeBenchmark(values.out, file, CIFAR10_BENCHMARK)}`);
+    }
+    Deno.exit(0);
+  }
+  if (values.link !== "loopback") {
+    const link = LINKS[values.link as "lan" | "wan"];
+    const net = await openLink(link).catch((e: Error) => fail(e.message));
+    try {
+      const perModel: Record<string, unknown> = {};
+      for (const model of models) {
+        const setup = await setupFor(model, fracBits);
+        const entry: Record<string, unknown> = { weights: setup.weights, plan80Weights: setup.plan80Weights };
+        for (const plan of plans) {
+          const runs = [];
+          for (let r = 0; r < repeats; r++) {
+            runs.push(await endToEnd(setup, plan, net));
+            log(
+              `${model} ${plan} over ${link.name}, run ${r + 1}/${repeats}: ${describeRun(runs[r].client)}`,
+            );
+          }
+          entry[plan] = summarizeRuns(
+            planSchedule(architecture(model), planFor(model, plan), fracBits),
+            runs,
+          );
+        }
+        perModel[model] = entry;
+      }
+      const result = {
+        fracBits,
+        link: net.description,
+        timing: "wall-clock medians over repeats on 2 cores (the machine may be shared with other work)",
+        ...perModel,
+      };
+      const out = values.out ?? `results/bench_protocol_${link.name}.json`;
+      console.log(JSON.stringify(result, null, 2));
+      if (out !== "-") log(`wrote ${await writeBenchmark(out, result, CIFAR10_BENCHMARK)}`);
+    } finally {
+      await net.close();
     }
     Deno.exit(0);
   }
@@ -500,16 +580,11 @@ if (import.meta.main) {
     const setup = await setupFor(model, fracBits);
     const trained = !setup.weights.startsWith("random:");
     const entry: Record<string, unknown> = { weights: setup.weights, plan80Weights: setup.plan80Weights };
-    for (const plan of PLANS) {
+    for (const plan of plans) {
       const runs = [];
       for (let r = 0; r < repeats; r++) {
         runs.push(await endToEnd(setup, plan));
-        log(
-          `${model} ${plan} run ${r + 1}/${repeats}: ${
-            (runs[r].client.phases.offline.timeMs / 1000).toFixed(2)
-          } s ` +
-            `offline, ${(runs[r].client.phases.online.timeMs / 1000).toFixed(2)} s online`,
-        );
+        log(`${model} ${plan} run ${r + 1}/${repeats}: ${describeRun(runs[r].client)}`);
       }
       const graph = architecture(model);
       const counts = countPlan(graph, planFor(model, plan));

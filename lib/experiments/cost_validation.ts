@@ -17,7 +17,7 @@ import { type Calibration, LINKS, measuredCalibration, price } from "../cost/mod
 import type { PlotlyFigure } from "../report/chart.ts";
 import { writeFigure } from "../report/chart.ts";
 import { RESULTS_DIR } from "../report/paths.ts";
-import { profileStem, writeResult } from "../report/results.ts";
+import { profileStem, readJsonIfPresent, writeResult } from "../report/results.ts";
 import type { Row } from "../report/table.ts";
 import type { Experiment, ExperimentConfig, WriteOptions } from "./experiment.ts";
 
@@ -63,15 +63,29 @@ function planOf(model: ModelName, plan: "all_relu" | "plan80"): Plan {
   return plan === "all_relu" ? allReluPlan(graph) : uniformPlan(graph, 0.8, 2);
 }
 
-/** Predictions against the runs in `bench` (results/bench_protocol.json's content). */
-export function validate(bench: Json, calibration: Calibration): ValidationRow[] {
+/** The link of each benchmark file the validation reads (bench:protocol --link writes the others). */
+const BENCH_FILES = {
+  loopback: "bench_protocol.json",
+  lan: "bench_protocol_lan.json",
+  wan: "bench_protocol_wan.json",
+} as const;
+
+/**
+ * Predictions against the runs in `bench` (a bench_protocol file's content), made for the link
+ * the runs went over.
+ */
+export function validate(
+  bench: Json,
+  calibration: Calibration,
+  link: ValidationRow["link"] = "loopback",
+): ValidationRow[] {
   const rows: ValidationRow[] = [];
   for (const network of MODEL_NAMES) {
     for (const plan of ["all_relu", "plan80"] as const) {
       const run = bench[network]?.[plan];
       if (!run) continue;
       const schedule = planSchedule(architecture(network), planOf(network, plan), bench.fracBits);
-      const p = price(schedule, { variant: "lab", calibration, link: LINKS.loopback });
+      const p = price(schedule, { variant: "lab", calibration, link: LINKS[link] });
       const layers = p.sections
         .filter((s) => run.layers?.[s.section])
         .map((s) => ({
@@ -82,7 +96,7 @@ export function validate(bench: Json, calibration: Calibration): ValidationRow[]
       rows.push({
         network,
         plan,
-        link: "loopback",
+        link,
         predicted: {
           offline_s: p.offline.total_s,
           online_s: p.online.total_s,
@@ -122,10 +136,15 @@ export async function run(config: ExperimentConfig & { resultsDir?: string }): P
     );
   }
   const calibration = await measuredCalibration(dir);
+  const rows = validate(bench, calibration);
+  for (const link of ["lan", "wan"] as const) {
+    const linked = await readJsonIfPresent(`${dir}/${BENCH_FILES[link]}`) as Json | undefined;
+    if (linked) rows.push(...validate(linked, calibration, link));
+  }
   return {
     config,
     calibration: calibration.source,
-    rows: validate(bench, calibration),
+    rows,
     tolerance: TOLERANCE,
   };
 }

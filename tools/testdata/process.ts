@@ -16,9 +16,11 @@ export class DenoProcess {
   readonly #done: Promise<unknown>;
   #waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
 
-  constructor(script: string, args: string[]) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", script, ...args],
+  /** `prefix`: a command that runs Deno, e.g. `ip netns exec NS` (default none). */
+  constructor(script: string, args: string[], options: { prefix?: readonly string[] } = {}) {
+    const argv = [...(options.prefix ?? []), Deno.execPath(), "run", "-A", "--quiet", script, ...args];
+    this.#child = new Deno.Command(argv[0], {
+      args: argv.slice(1),
       cwd: REPO_ROOT,
       stdout: "piped",
       stderr: "piped",
