@@ -121,7 +121,30 @@ async function rate(n: number, images: number, run: () => Promise<unknown>) {
   return { median: median(wall), perCpu: median(cpu), chunks: wall.map((v) => +v.toFixed(1)) };
 }
 
+/**
+ * Peak resident memory of this process (all its worker threads) in MiB since the last
+ * {@link resetPeakMemory}, from Linux's VmHWM; undefined elsewhere.
+ */
+function peakMemoryMiB(): number | undefined {
+  try {
+    const kib = Deno.readTextFileSync("/proc/self/status").match(/^VmHWM:\s+(\d+) kB/m)?.[1];
+    return kib === undefined ? undefined : +(Number(kib) / 1024).toFixed(1);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Restarts the peak {@link peakMemoryMiB} measures (Linux: 5 > /proc/self/clear_refs). */
+function resetPeakMemory(): void {
+  try {
+    Deno.writeTextFileSync("/proc/self/clear_refs", "5");
+  } catch {
+    // Not Linux: the peak is then the process's whole life, and says so by being absent.
+  }
+}
+
 async function measure(name: Case, workers: number) {
+  resetPeakMemory();
   const started = performance.now();
   const engine: Engine = await WorkerEngine.create({
     workers,
@@ -155,13 +178,16 @@ async function measure(name: Case, workers: number) {
       train_chunks: t.chunks,
       infer_chunks: i.chunks,
       seconds: +((performance.now() - started) / 1000).toFixed(1),
+      // The whole process: its training workers and the benchmark's own few batches.
+      ...(peakMemoryMiB() !== undefined ? { peak_memory_mib: peakMemoryMiB() } : {}),
     };
     console.error(
       `${name} x${workers}: train ${result.train_img_s} img/s ${JSON.stringify(t.chunks)} ` +
         `(${result.train_img_per_cpu_s} per CPU s, workers waited for a CPU ${
           (100 * waited / (waited + ran)).toFixed(0)
         }% of their runnable time), inference ${result.infer_img_s} img/s ` +
-        `${JSON.stringify(i.chunks)} (${result.infer_img_per_cpu_s} per CPU s) (${result.seconds} s)`,
+        `${JSON.stringify(i.chunks)} (${result.infer_img_per_cpu_s} per CPU s) (${result.seconds} s, ` +
+        `peak memory ${result.peak_memory_mib ?? "?"} MiB)`,
     );
     return result;
   } finally {
@@ -258,6 +284,7 @@ for (const name of models) {
     train_img_s: best.train_img_s,
     infer_img_s: best.infer_img_s,
     workers: Math.max(...counts),
+    ...(best.peak_memory_mib !== undefined ? { peak_memory_mib: best.peak_memory_mib } : {}),
     train_gflop_s_per_worker:
       +(best.train_img_s * trainFlopsPerImage(recipe(name).model) / Math.max(...counts) / 1e9)
         .toFixed(1),

@@ -104,6 +104,7 @@ function trainSection(bench: Json | undefined, model: Json | undefined, plan80: 
       fmt(bench[k].infer_img_s),
       vsPeer(k, "train"),
       vsPeer(k, "infer"),
+      bench[k].peak_memory_mib !== undefined ? fmt(bench[k].peak_memory_mib, 0) : "—",
     ]);
     const kernels = bench.native ? `native ${bench.native.library} convolutions` : "wasm + SIMD";
     parts.push(
@@ -114,6 +115,7 @@ function trainSection(bench: Json | undefined, model: Json | undefined, plan80: 
         "inference img/s",
         `PyTorch${bench.peer ? ` ${bench.peer.torch}, ${bench.peer.threads} threads` : ""} train (ours ×)`,
         "PyTorch inference (ours ×)",
+        "peak memory, MiB (training process)",
       ], rows),
       `Targets on these 2 cores: training and inference at least PyTorch's speed (first bar ×0.8), masked ` +
         `overhead ≤ 15%. ` +
