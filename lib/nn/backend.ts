@@ -46,13 +46,17 @@ export interface BackendInfo {
 let active: BackendInfo | undefined;
 
 /**
- * Makes `name` the active tfjs backend and registers the project's training kernels on it.
- * Idempotent; calling it with another name switches backends.
+ * Makes `name` the active tfjs backend and registers the project's training kernels on it, the
+ * native ones with `nativeThreads` oneDNN threads (default 1). Idempotent; calling it with another
+ * name switches backends.
  */
-export async function initBackend(name: BackendName = "wasm"): Promise<BackendInfo> {
+export async function initBackend(
+  name: BackendName = "wasm",
+  options: { readonly nativeThreads?: number } = {},
+): Promise<BackendInfo> {
   if (active?.backend === name && tf.getBackend() === name) return active;
   const customKernels = name === "wasm" ? registerTrainingKernels() : [];
-  const native = name === "wasm" ? registerNativeKernels() : undefined;
+  const native = name === "wasm" ? registerNativeKernels(options.nativeThreads) : undefined;
   if (!(await tf.setBackend(name))) {
     throw new Error(
       `tfjs backend '${name}' failed to initialise; check that @tensorflow/tfjs-backend-${name} is installed`,

@@ -22,6 +22,7 @@ import type { Batch, Engine } from "./engine.ts";
 import { splitRows } from "./engine.ts";
 import type { BatchResult, ReplicaOptions, WeightInfo } from "./replica.ts";
 import type { BackendName } from "../nn/backend.ts";
+import type { NativeInfo } from "../nn/native/mod.ts";
 import type { Reply, Request } from "./worker.ts";
 
 /**
@@ -48,8 +49,11 @@ export async function startWorkers(
     throw new Error(`${who}: workers must be a positive integer, got ${count}`);
   }
   const channels = Array.from({ length: count }, (_, i) => new Channel(i));
+  // The cores divided among the workers: a lone worker's kernels use both cores of this machine.
+  const nativeThreads = Math.max(1, Math.floor(navigator.hardwareConcurrency / count));
   try {
-    const ready = (await Promise.all(channels.map((c) => c.call(init)))).map((r) => expectReply(r, "ready"));
+    const ready = (await Promise.all(channels.map((c) => c.call({ nativeThreads, ...init }))))
+      .map((r) => expectReply(r, "ready"));
     return { channels, ready: ready[0] };
   } catch (e) {
     for (const c of channels) c.terminate();
@@ -127,14 +131,17 @@ export function expectReply<T extends Reply["type"]>(reply: Reply, type: T): Ext
 export class WorkerEngine implements Engine {
   readonly replicas: number;
   readonly weightInfo: readonly WeightInfo[];
+  /** Each worker's native kernels (library and oneDNN threads), absent when they run wasm alone. */
+  readonly native: NativeInfo | undefined;
   readonly #channels: Channel[];
   readonly #inputSize: number;
 
-  private constructor(channels: Channel[], info: WeightInfo[], inputSize: number) {
+  private constructor(channels: Channel[], ready: Extract<Reply, { type: "ready" }>) {
     this.#channels = channels;
     this.replicas = channels.length;
-    this.weightInfo = info;
-    this.#inputSize = inputSize;
+    this.weightInfo = ready.weightInfo;
+    this.#inputSize = ready.inputSize;
+    this.native = ready.native;
   }
 
   /** Starts the workers, builds a model in each and makes their weights equal to worker 0's. */
@@ -146,7 +153,7 @@ export class WorkerEngine implements Engine {
       replica: options.replica ?? {},
     });
     try {
-      const engine = new WorkerEngine(channels, ready.weightInfo, ready.inputSize);
+      const engine = new WorkerEngine(channels, ready);
       if (channels.length > 1) await engine.setWeights(await engine.weights());
       return engine;
     } catch (e) {

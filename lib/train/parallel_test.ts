@@ -87,3 +87,15 @@ Deno.test("a factory that does not exist fails with its name", async () => {
     /no exported function 'noSuchModel'/,
   );
 });
+
+Deno.test("native kernels get the cores divided among the workers", async () => {
+  const cores = navigator.hardwareConcurrency;
+  for (const workers of [1, 2]) {
+    const pool = await WorkerEngine.create({ workers, backend: "wasm", factory: tiny(3), replica });
+    try {
+      assert.equal(pool.native?.threads, Math.max(1, Math.floor(cores / workers)), `${workers} worker(s)`);
+    } finally {
+      await pool.close();
+    }
+  }
+});

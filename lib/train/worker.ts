@@ -7,6 +7,7 @@
  * @module
  */
 import type { BackendName } from "../nn/backend.ts";
+import type { NativeInfo } from "../nn/native/mod.ts";
 import type { ModelFactory } from "./parallel.ts";
 import type { ReplicaOptions, WeightInfo } from "./replica.ts";
 import type { Replica as ReplicaType } from "./replica.ts";
@@ -22,6 +23,8 @@ export type Request =
     replica: ReplicaOptions;
     /** Makes this a trial worker holding the setup. */
     trials?: TrialSetup;
+    /** oneDNN threads of this worker's native kernels (default 1). */
+    nativeThreads?: number;
   }
   | { type: "trial"; job: TrialJob }
   | { type: "grads"; x: Float32Array; y: Int32Array; count: number }
@@ -32,7 +35,13 @@ export type Request =
 
 /** Replies, one per request except "apply". */
 export type Reply =
-  | { type: "ready"; weightInfo: WeightInfo[]; inputSize: number }
+  | {
+    type: "ready";
+    weightInfo: WeightInfo[];
+    inputSize: number;
+    /** The worker's native kernels, absent when it runs the wasm ones alone. */
+    native?: NativeInfo;
+  }
   | {
     type: "grads";
     grads: Float32Array;
@@ -61,7 +70,7 @@ async function handle(msg: Request): Promise<void> {
     // Imported here so a worker loads tfjs only once it knows it is one.
     const { initBackend } = await import("../nn/backend.ts");
     const { Replica } = await import("./replica.ts");
-    await initBackend(msg.backend);
+    const backend = await initBackend(msg.backend, { nativeThreads: msg.nativeThreads });
     const mod = await import(msg.factory.module);
     const build = mod[msg.factory.exportName];
     if (typeof build !== "function") {
@@ -79,6 +88,7 @@ async function handle(msg: Request): Promise<void> {
       type: "ready",
       weightInfo: replica.weightInfo(),
       inputSize: shape.reduce((a, b) => a * b, 1),
+      ...(backend.native ? { native: backend.native } : {}),
     });
     return;
   }

@@ -4,7 +4,8 @@
  *
  * Environment (read once per thread, when the kernels are first registered):
  * - `SAFENET_NATIVE=0` keeps the wasm kernels;
- * - `SAFENET_NATIVE_THREADS` (default 1): oneDNN threads per tfjs instance. Data-parallel workers
+ * - `SAFENET_NATIVE_THREADS`: oneDNN threads per tfjs instance, overriding the caller's choice
+ *   (training workers: the cores divided among the workers; elsewhere 1). Data-parallel workers
  *   each have their own; workers x threads must not exceed the cores (an extra runnable thread
  *   stalls every multi-threaded kernel);
  * - `SAFENET_DNNL_LIBRARY` (default `libdnnl.so.2`, Debian's libdnnl2): the library to open.
@@ -31,20 +32,23 @@ export interface NativeInfo {
 
 let opened: { kernels: ConvKernels; info: NativeInfo } | null | undefined;
 
-/** Opens the library once per thread; null (after a one-line notice) when it cannot be used. */
-function open(): typeof opened {
+/**
+ * Opens the library once per thread with `threads` oneDNN threads (unless SAFENET_NATIVE_THREADS
+ * says otherwise); null (after a one-line notice) when it cannot be used.
+ */
+function open(threads = 1): typeof opened {
   if (opened !== undefined) return opened;
   opened = null;
   // Inside the try: without env or ffi permission the wasm kernels run too.
   try {
     if (Deno.env.get("SAFENET_NATIVE") === "0") return opened;
     const path = Deno.env.get("SAFENET_DNNL_LIBRARY") ?? "libdnnl.so.2";
-    const threadsVar = Deno.env.get("SAFENET_NATIVE_THREADS") ?? "1";
-    const threads = Number(threadsVar);
-    if (!Number.isInteger(threads) || threads < 1) {
+    const threadsVar = Deno.env.get("SAFENET_NATIVE_THREADS") ?? String(threads);
+    const count = Number(threadsVar);
+    if (!Number.isInteger(count) || count < 1) {
       throw new Error(`SAFENET_NATIVE_THREADS must be a positive integer, got '${threadsVar}'`);
     }
-    const dnnl = Dnnl.open(path, threads);
+    const dnnl = Dnnl.open(path, count);
     const { major, minor, patch, runtime } = dnnl.version;
     opened = {
       kernels: new ConvKernels(dnnl),
@@ -66,10 +70,11 @@ function open(): typeof opened {
 /**
  * Registers the native kernels on the wasm backend over the project's wasm kernels (which stay as
  * their fallback for cases the native ones do not cover) and returns what is in use, or undefined
- * when the wasm kernels stay. Call after `registerTrainingKernels` (kernels/mod.ts); idempotent.
+ * when the wasm kernels stay. Call after `registerTrainingKernels` (kernels/mod.ts); idempotent
+ * (the first call fixes the thread count: oneDNN fixes it when a primitive is created).
  */
-export function registerNativeKernels(): NativeInfo | undefined {
-  const native = open();
+export function registerNativeKernels(threads = 1): NativeInfo | undefined {
+  const native = open(threads);
   if (!native) return undefined;
   for (const k of native.kernels.overrides(WASM_TRAINING_KERNELS)) registerOverride(k, "wasm");
   return native.info;
