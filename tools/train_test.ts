@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { DATASETS } from "../lib/data/dataset.ts";
+import { syntheticRecords, writeDataset } from "../lib/data/testdata.ts";
 import { runTool as run } from "./testdata/process.ts";
 
 Deno.test("train: missing or bad arguments fail before any work, with the usage", async () => {
@@ -31,6 +33,33 @@ Deno.test("train: a bad plan or value is one line before any data is loaded", as
     assert.match(clip.text, /--clip-norm must be a positive number or none, got '0'/);
     const init = await run("train.ts", ["--model", "cnn7", "--epochs", "1", "--init", dir]);
     assert.match(init.text, /--init .* holds no saved model/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: the ResNet-32 recipe runs unchanged on a CIFAR-100-layout dataset (synthetic files)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const spec = DATASETS.cifar100;
+    // Fine and coarse labels spread over all classes, the official sizes (the loader checks them).
+    const labels = (i: number) => [i % 20, i % 100];
+    await writeDataset(`${dir}/data`, spec, {
+      "train.bin": syntheticRecords(spec, 50_000, labels),
+      "test.bin": syntheticRecords(spec, 10_000, labels),
+    });
+    const r = await run("train.ts", [
+      ...["--model", "resnet32", "--dataset", "cifar100", "--epochs", "1", "--batch", "32"],
+      ...["--lr", "0.1", "--wd", "5e-4", "--seed", "1", "--workers", "1", "--subset", "64"],
+      ...["--validation", "100", "--runs-dir", `${dir}/runs`, "--run", "c100", "--out", `${dir}/model`],
+    ], { SAFENET_DATA_DIR: `${dir}/data` });
+    assert.equal(r.code, 0, r.text);
+    const record = JSON.parse(await Deno.readTextFile(`${dir}/model/training.json`));
+    assert.equal(record.dataset, "cifar100");
+    assert.equal(record.recipe.numClasses, 100);
+    assert.ok(record.testAccuracy >= 0 && record.testAccuracy <= 1);
+    const model = JSON.parse(await Deno.readTextFile(`${dir}/model/model.json`));
+    assert.match(JSON.stringify(model), /"units":100/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -118,9 +118,14 @@ export async function startServer(
 }
 
 /** Runs `deno run -A <script> <args>` (script relative to tools/) to completion: exit code and all output. */
-export async function runTool(script: string, args: string[]): Promise<{ code: number; text: string }> {
+export async function runTool(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; text: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", new URL(`../${script}`, import.meta.url).pathname, ...args],
+    env,
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
