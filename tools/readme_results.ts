@@ -417,15 +417,17 @@ function searchSection(
         fmt(d.budget_images, 0),
         s,
         f ? `${fmt(100 * f.replaced_share)}%` : d.searchers[s] ? "no pick" : "not run",
-        f ? `${fmt(100 * f.val_accuracy, 2)}%` : "—",
-        f?.test_accuracy != null ? `${fmt(100 * f.test_accuracy, 2)}%` : "—",
+        f ? `${(100 * f.val_accuracy).toFixed(2)}%` : "—",
+        f?.test_accuracy != null ? `${(100 * f.test_accuracy).toFixed(2)}%` : "—",
       ]);
     }
     const target = SEARCH_TARGETS[profile];
     if (target === undefined) continue;
     const b = finals.btpbt;
     const share = b?.replaced_share ?? 0;
-    const ahead = ["pbt", "drl"].every((s) => share > (finals[s]?.replaced_share ?? 0));
+    const standing = ["pbt", "drl"].map((s) =>
+      `${share > (finals[s]?.replaced_share ?? 0) ? "ahead of" : "not ahead of"} ${s.toUpperCase()}`
+    ).join(", ");
     const onTest = profile === "long" && testThreshold !== undefined
       ? ` Its test accuracy is ${
         b?.test_accuracy != null ? fmt(100 * b.test_accuracy, 2) + "%" : "—"
@@ -441,7 +443,7 @@ function searchSection(
         `BTPBT ${b ? `replaces ${fmt(100 * share)}%` : "has no pick"}: target ${
           share >= target ? "met" : "not met"
         }; ` +
-        `${ahead ? "ahead of" : "not ahead of"} PBT and DRL.${onTest} ${provenance(file)}`,
+        `${standing}.${onTest} ${provenance(file)}`,
     );
   }
   if (rows.length === 0) return "";

@@ -140,13 +140,17 @@ export function reading(result: Fig4Result): string {
     `with ${PAPER_FIG4.workers} workers, PBT and DRL under ${100 * PAPER_FIG4.baselinesReplacedBelow}%.`;
 }
 
+/** One colour per searcher in both panels. */
+const SEARCHER_COLORS: Record<string, string> = { btpbt: "#d62728", pbt: "#1f77b4", drl: "#2ca02c" };
+
 /** Best score and share replaced against training images, one line per searcher. */
 export function chart(result: Fig4Result): PlotlyFigure {
   const data = FIG4_SEARCHERS.filter((s) => result.searchers[s]).flatMap((s) => {
     const h = result.searchers[s].history;
     const x = h.map((c) => c.images);
+    const line = { color: SEARCHER_COLORS[s] };
     return [
-      { type: "scatter", mode: "lines", name: `${s} best score`, x, y: h.map((c) => c.best_score) },
+      { type: "scatter", mode: "lines", name: `${s} best score`, x, y: h.map((c) => c.best_score), line },
       {
         type: "scatter",
         mode: "lines",
@@ -155,6 +159,7 @@ export function chart(result: Fig4Result): PlotlyFigure {
         y: h.map((c) => c.best_replaced_share),
         xaxis: "x2",
         yaxis: "y2",
+        line: { ...line, dash: "dot" },
       },
     ];
   });

@@ -174,7 +174,9 @@ export function reading(result: Fig5Result): string {
     if (!r.ran) return `${LABELS[v]} not run`;
     return r.replaced_share === null ? `${LABELS[v]} no pick` : `${LABELS[v]} ${pct(r.replaced_share)}%`;
   });
-  return `CNN-7 at the threshold ${pct(cnn7.threshold, 2)}% (${result.config.profile} profile, ` +
+  return `CNN-7 at the threshold ${
+    cnn7.threshold === null ? "-" : (100 * cnn7.threshold).toFixed(2)
+  }% (${result.config.profile} profile, ` +
     `${cnn7.budget_images?.toLocaleString("en-US")} training images per search): ${
       parts.join(", ")
     } of ReLUs ` +
@@ -216,8 +218,8 @@ export function chart(result: Fig5Result): PlotlyFigure {
     layout: {
       title: {
         text:
-          `Figure 5a (CNN-7): share replaced per layer at the threshold (${result.config.profile} profile); ` +
-          "square: degree 3, triangle: degree 2, cross: pruned",
+          `Figure 5a (CNN-7): share replaced per layer at the threshold (${result.config.profile} profile)` +
+          "<br><sup>square: degree 3, triangle: degree 2, cross: pruned, open circle: ReLU</sup>",
       },
       barmode: "group",
       scattermode: "group",
