@@ -8,7 +8,8 @@
  * chunks and reports the median chunk's images/s; inference is timed the same way on batches
  * of 250. CNN-7 is measured with 1 and 2 workers, plain and with a masked plan (uniform alpha
  * 0.5, degree 2); ResNet-32 and VGG-16 with the largest worker count. Timings on a shared
- * machine are noisy: the load average at start and end is recorded beside them.
+ * machine are noisy: the load average at start and end is recorded beside them. Each model also
+ * gets a per-kernel profile of one worker's training step (where the time goes).
  *
  * @module
  */
@@ -22,7 +23,8 @@ import { forwardMacs } from "../lib/nn/graph.ts";
 import { uniformPlan } from "../lib/nn/plan.ts";
 import { writeBenchmark } from "../lib/report/results.ts";
 import type { Batch, Engine } from "../lib/train/engine.ts";
-import { type ModelRecipe, recipeFactory } from "../lib/train/models.ts";
+import { type ModelRecipe, recipeFactory, recipeModel } from "../lib/train/models.ts";
+import { Replica } from "../lib/train/replica.ts";
 import { WorkerEngine } from "../lib/train/parallel.ts";
 import { median } from "../lib/report/stats.ts";
 
@@ -217,6 +219,62 @@ async function convCeilingGflops(): Promise<number> {
   return +(t.median * flops / 1e9).toFixed(1);
 }
 
+/** How many kernels a step profile lists by name (the rest are summed as "other kernels"). */
+const PROFILE_TOP = 8;
+
+/**
+ * Where one training step's time goes: one worker's share of a batch (batch / workers images)
+ * through `name` on this thread (one oneDNN thread), a forward and backward pass plus the SGD
+ * update, timed per tfjs kernel (tf.profile: wall time around each synchronous kernel), after two
+ * warm-up steps. "outside kernels" is the step's wall time the kernels do not account for (graph
+ * bookkeeping, gradient flattening, JS).
+ */
+async function stepProfile(name: Case) {
+  await initBackend("wasm");
+  const model = await recipeModel(recipe(name));
+  const replica = new Replica(model, { momentum: 0.9, weightDecay: 5e-4 });
+  try {
+    const batch = randomBatch(Math.max(1, Math.floor(batchSize / maxWorkers)), 3);
+    const step = () => replica.applyGradients(replica.gradients(batch.x, batch.y, batch.count).grads, 0.01);
+    for (let i = 0; i < 2; i++) step();
+    const started = performance.now();
+    const info = await tf.profile(() => {
+      step();
+    });
+    const wallMs = performance.now() - started;
+    const byKernel = new Map<string, number>();
+    for (const k of info.kernels) {
+      // A custom gradient's scope is recorded around the kernels it runs, which are recorded too.
+      if (k.name === "unnamed scope") continue;
+      const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+      byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + ms);
+    }
+    const sorted = [...byKernel].sort((p, q) => q[1] - p[1]);
+    const kernelMs = sorted.reduce((t, [, ms]) => t + ms, 0);
+    const rows = sorted.slice(0, PROFILE_TOP).map(([kernel, ms]) => ({ kernel, ms }));
+    const rest = sorted.slice(PROFILE_TOP).reduce((t, [, ms]) => t + ms, 0);
+    if (rest > 0) rows.push({ kernel: "other kernels", ms: rest });
+    rows.push({ kernel: "outside kernels", ms: Math.max(0, wallMs - kernelMs) });
+    const result = {
+      images: batch.count,
+      wall_ms: +wallMs.toFixed(1),
+      kernels: rows.map((r) => ({
+        kernel: r.kernel,
+        ms: +r.ms.toFixed(1),
+        share: +(r.ms / wallMs).toFixed(3),
+      })),
+    };
+    console.error(
+      `${name} step profile (${batch.count} images, ${result.wall_ms} ms): ` +
+        result.kernels.map((k) => `${k.kernel} ${(100 * k.share).toFixed(0)}%`).join(", "),
+    );
+    return result;
+  } finally {
+    replica.dispose();
+    model.dispose();
+  }
+}
+
 /** Debian's interpreter, which has python3-torch (a pyenv python3 earlier on PATH would not). */
 const SYSTEM_PYTHON = "/usr/bin/python3";
 
@@ -281,6 +339,7 @@ for (const name of models) {
   for (const w of counts) byWorkers[w] = await measure(name, w);
   const best = byWorkers[Math.max(...counts)];
   results[name] = {
+    step_profile: await stepProfile(name),
     train_img_s: best.train_img_s,
     infer_img_s: best.infer_img_s,
     workers: Math.max(...counts),

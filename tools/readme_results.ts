@@ -136,6 +136,18 @@ function trainSection(bench: Json | undefined, model: Json | undefined, plan80: 
           : "") +
         `From \`results/bench_train.json\`; ${provenance(bench)}`,
     );
+    const profiled = names.filter(([k]) => bench[k]?.step_profile);
+    if (profiled.length > 0) {
+      parts.push(
+        "Where one worker's training step goes (its share of a batch, forward, backward and update, timed per " +
+          "tfjs kernel on one thread):\n\n" +
+          profiled.map(([k, label]) => {
+            const p = bench[k].step_profile;
+            return `- ${label} (${p.images} images, ${fmt(p.wall_ms, 0)} ms): ` +
+              p.kernels.map((c: Json) => `${c.kernel} ${fmt(100 * c.share, 0)}%`).join(", ");
+          }).join("\n"),
+      );
+    }
   } else parts.push("`results/bench_train.json` is not there yet: run `tools/deno task bench:train`.");
   if (model) {
     parts.push(
