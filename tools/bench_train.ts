@@ -244,8 +244,9 @@ async function stepProfile(name: Case) {
     const wallMs = performance.now() - started;
     const byKernel = new Map<string, number>();
     for (const k of info.kernels) {
-      // A custom gradient's scope is recorded around the kernels it runs, which are recorded too.
-      if (k.name === "unnamed scope") continue;
+      // Scopes (a custom gradient's, an op's `name__op`) are recorded around the kernels they run,
+      // which are recorded too.
+      if (k.name === "unnamed scope" || k.name.endsWith("__op")) continue;
       const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
       byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + ms);
     }

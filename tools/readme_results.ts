@@ -355,7 +355,8 @@ function validationSection(file: Json): string {
   const result = { config: { profile: file.meta.profile, seed: file.meta.seed }, ...file.data };
   const rows = validationRows(result);
   const columns = Object.keys(rows[0] ?? {});
-  return `### Cost model against the real protocol (measured calibration, loopback)\n\n` +
+  const links = [...new Set((file.data.rows as Json[]).map((r) => r.link))].join(", ");
+  return `### Cost model against the real protocol (measured calibration; links: ${links})\n\n` +
     table(columns, rows.map((r) => columns.map((c) => String(r[c])))) +
     `\n\n${
       validationReading(result)

@@ -177,12 +177,12 @@ export function reading(result: CostValidationResult): string {
     for (const k of ["offline_s", "online_s", "total_s"] as const) {
       const d = rel(r.predicted[k], r.measured[k]);
       if (Math.abs(d) > result.tolerance.time) {
-        out.push(`${r.network} ${r.plan} ${k.replace("_s", "")} ${pct(d)}`);
+        out.push(`${r.network} ${r.plan} ${r.link} ${k.replace("_s", "")} ${pct(d)}`);
       }
     }
     for (const k of ["to_server", "to_client"] as const) {
       const d = rel(r.predicted.bytes[k], r.measured.bytes[k]);
-      if (Math.abs(d) > result.tolerance.bytes) out.push(`${r.network} ${r.plan} bytes ${k} ${pct(d)}`);
+      if (Math.abs(d) > result.tolerance.bytes) out.push(`${r.network} ${r.plan} ${r.link} bytes ${k} ${pct(d)}`);
     }
     return out;
   });

@@ -68,7 +68,7 @@ Deno.test("cost validation: predictions beside runs, per layer and in total; the
     rows: off,
     tolerance: { time: 0.2, bytes: 0.05 },
   });
-  assert.match(text, /cnn7 all_relu total -33\.3%/);
+  assert.match(text, /cnn7 all_relu loopback total -33\.3%/);
   assert.match(text, /bytes to_server -9\.1%/);
   assert.doesNotMatch(text, /to_client/);
   const [row] = tableRows({
@@ -78,4 +78,9 @@ Deno.test("cost validation: predictions beside runs, per layer and in total; the
     tolerance: { time: 0.2, bytes: 0.05 },
   });
   assert.equal(row["total diff"], "-33.3%");
+  // Over a WAN link the same run is predicted with the link's transfer and round-trip time added.
+  const [wan] = validate(benchFile(1, 1), calibration, "wan");
+  assert.equal(wan.link, "wan");
+  assert.ok(wan.predicted.total_s > exact[0].predicted.total_s);
+  assert.deepEqual(wan.predicted.bytes, exact[0].predicted.bytes);
 });
