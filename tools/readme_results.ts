@@ -3,6 +3,7 @@
  * shipped model's summary, so the README never states a number that results/ does not hold.
  * Paper numbers are quoted from the paper and labelled as such; ours carry machine and commit.
  */
+import { LINKS } from "../lib/cost/mod.ts";
 import { REPO_ROOT } from "../lib/data/locate.ts";
 import { architecture, MODEL_NAMES } from "../lib/nn/architectures.ts";
 import {
@@ -367,6 +368,35 @@ function validationSection(file: Json): string {
     `activation sites below it. See \`notebooks/cost_validation.ipynb\`; ${provenance(file)}`;
 }
 
+/** The end-to-end runs over the shaped LAN and WAN links (bench:protocol --link), where run. */
+function linksSection(files: Json[]): string {
+  const rows = files.flatMap((file) =>
+    MODEL_NAMES.filter((m) => file[m]).flatMap((model) =>
+      (["all_relu", "plan80"] as const).filter((p) => file[model][p]).map((plan) => {
+        const r = file[model][plan];
+        return [
+          file.link.name.toUpperCase(),
+          architecture(model).name,
+          plan === "all_relu" ? "all ReLU" : "80% plan",
+          fmt(r.offline_s, 1),
+          fmt(r.online_s, 1),
+          fmt(r.total_s, 1),
+          fmt(r.bytes / 2 ** 20, 0),
+        ];
+      })
+    )
+  );
+  return `### Secure inference over shaped links (bench:protocol --link)\n\n` +
+    table(["link", "network", "plan", "offline s", "online s", "total s", "MiB"], rows) +
+    `\n\nLAN: ${fmt(LINKS.lan.bandwidth * 8 / 1e9, 0)} Gbit/s, ${fmt(LINKS.lan.rtt * 1000, 1)} ms; WAN: ` +
+    `${fmt(LINKS.wan.bandwidth * 8 / 1e6, 0)} Mbit/s, ${
+      fmt(LINKS.wan.rtt * 1000, 0)
+    } ms round trip. Bandwidth is ` +
+    "limited for real (a veth pair between two network namespaces, a tbf qdisc on each end); the round trip is " +
+    "emulated in the transport (each side delays what it receives by half of it; this kernel has no netem). " +
+    `Same weights as the loopback runs; one run each. ${files.map(provenance).join(" ")}`;
+}
+
 /** The protocol's statistical distances per inference, computed (not measured) from the schedules. */
 function securitySection(): string {
   const rows = MODEL_NAMES.flatMap((model) => {
@@ -527,6 +557,12 @@ async function main(): Promise<void> {
     plan80: await readJson("results/agreement_cnn7_plan80.json"),
   }, protocol);
   if (agreement) sections.push(agreement);
+  const linkFiles = [
+    await readJson("results/bench_protocol_lan.json"),
+    await readJson("results/bench_protocol_wan.json"),
+  ]
+    .filter((f): f is Json => f !== undefined);
+  if (linkFiles.length > 0) sections.push(linksSection(linkFiles));
   const search = searchSection(
     {
       quick: await readJson("results/fig4_search_quick.json"),
