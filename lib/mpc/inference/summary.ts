@@ -33,6 +33,9 @@ export interface SectionSummary {
   readonly online_s: number;
   readonly offline_bytes: DirectedBytes;
   readonly online_bytes: DirectedBytes;
+  /** Round trips the client counted (a send followed by a receive), first run. */
+  readonly offline_round_trips: number;
+  readonly online_round_trips: number;
 }
 
 /** A set of runs of one network and plan. */
@@ -77,6 +80,8 @@ export function summarizeRuns(schedule: Schedule, runs: readonly RunStats[]): Ru
       online_s: round(seconds(onlineSide, "online"), 4),
       offline_bytes: directed(cell(runs[0].client, step.section, "offline")),
       online_bytes: directed(cell(runs[0].client, step.section, "online")),
+      offline_round_trips: cell(runs[0].client, step.section, "offline")?.roundTrips ?? 0,
+      online_round_trips: cell(runs[0].client, step.section, "online")?.roundTrips ?? 0,
     };
   }
   const { total, phases } = runs[0].client;

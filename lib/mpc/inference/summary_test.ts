@@ -42,6 +42,9 @@ function scripted(scale: number) {
   for (const m of Object.values(meters)) m.setPhase("online");
   step("conv1", 10, 0);
   step("act1", 300, 4000);
+  // The answer to the client's online message: one round trip.
+  meters.server.recordSent(500);
+  meters.client.recordReceived(500);
   return { client: meters.client.snapshot(), server: meters.server.snapshot() };
 }
 
@@ -50,7 +53,7 @@ Deno.test("summarizeRuns: medians of the client's phases, per-layer times (whose
   assert.equal(summary.offline_s, 2.4);
   assert.equal(summary.online_s, 0.62);
   assert.equal(summary.total_s, 3.02);
-  assert.equal(summary.bytes, 55000);
+  assert.equal(summary.bytes, 55500);
   assert.deepEqual(summary.offline_bytes, { to_server: 51000, to_client: 0 });
   const none = { to_server: 0, to_client: 0 };
   assert.deepEqual(summary.layers.conv1, {
@@ -59,13 +62,17 @@ Deno.test("summarizeRuns: medians of the client's phases, per-layer times (whose
     online_s: 0.02,
     offline_bytes: { to_server: 1000, to_client: 0 },
     online_bytes: none,
+    offline_round_trips: 0,
+    online_round_trips: 0,
   });
   assert.deepEqual(summary.layers.act1, {
     kind: "activation",
     offline_s: 2,
     online_s: 0.6,
     offline_bytes: { to_server: 50000, to_client: 0 },
-    online_bytes: { to_server: 4000, to_client: 0 },
+    online_bytes: { to_server: 4000, to_client: 500 },
+    offline_round_trips: 0,
+    online_round_trips: 1,
   });
   assert.deepEqual(summary.layers.input, {
     kind: "input",
@@ -73,6 +80,8 @@ Deno.test("summarizeRuns: medians of the client's phases, per-layer times (whose
     online_s: 0,
     offline_bytes: none,
     online_bytes: none,
+    offline_round_trips: 0,
+    online_round_trips: 0,
   });
   assert.deepEqual(summary.runs_total_s, [1.51, 4.53, 3.02]);
 });
