@@ -27,7 +27,8 @@ export interface NetnsLink {
   close(): Promise<void>;
 }
 
-async function ip(args: string[], what: string): Promise<void> {
+/** Runs one `ip` or `tc` command; throws naming the step, the command and the fix. */
+async function netCommand(args: string[], what: string): Promise<void> {
   let output: Deno.CommandOutput;
   try {
     output = await new Deno.Command(args[0], { args: args.slice(1), stdout: "piped", stderr: "piped" })
@@ -94,7 +95,7 @@ export async function openLink(link: Link): Promise<NetnsLink> {
     );
   }
   try {
-    for (const [args, what] of steps) await ip(args, what);
+    for (const [args, what] of steps) await netCommand(args, what);
   } catch (e) {
     await closeNamespaces();
     throw e;
