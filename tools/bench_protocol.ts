@@ -419,6 +419,43 @@ async function modelDirOr(dir: string, fallback: string): Promise<string> {
   }
 }
 
+/** How the end-to-end times were taken, for the result files. */
+const TIMING = "wall-clock medians over repeats on 2 cores (the machine may be shared with other work)";
+
+/** What {@link measureModels} runs: per model and plan, `repeats` end-to-end runs (over `net` if given). */
+interface ModelRuns {
+  readonly models: readonly ModelName[];
+  readonly plans: readonly PlanName[];
+  readonly repeats: number;
+  readonly fracBits: number;
+  readonly net?: NetnsLink;
+  /** More figures for a model and plan's entry (counts, agreement). */
+  readonly extras?: (setup: Setup, plan: PlanName) => Promise<Record<string, unknown>>;
+}
+
+/** Per model: its weights and, per plan, the summary of its end-to-end runs (plus any extras). */
+async function measureModels(o: ModelRuns, log: (text: string) => void): Promise<Record<string, unknown>> {
+  const perModel: Record<string, unknown> = {};
+  for (const model of o.models) {
+    const setup = await setupFor(model, o.fracBits);
+    const entry: Record<string, unknown> = { weights: setup.weights, plan80Weights: setup.plan80Weights };
+    for (const plan of o.plans) {
+      const runs = [];
+      for (let r = 0; r < o.repeats; r++) {
+        runs.push(await endToEnd(setup, plan, o.net));
+        const over = o.net ? ` over ${o.net.link.name},` : "";
+        log(`${model} ${plan}${over} run ${r + 1}/${o.repeats}: ${describeRun(runs[r].client)}`);
+      }
+      entry[plan] = {
+        ...summarizeRuns(planSchedule(architecture(model), planFor(model, plan), o.fracBits), runs),
+        ...(o.extras ? await o.extras(setup, plan) : {}),
+      };
+    }
+    perModel[model] = entry;
+  }
+  return perModel;
+}
+
 /** A run's offline and online seconds, for the log. */
 function describeRun(client: TrafficStats): string {
   const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -534,31 +571,8 @@ if (import.meta.main) {
     const link = LINKS[values.link as "lan" | "wan"];
     const net = await openLink(link).catch((e: Error) => fail(e.message));
     try {
-      const perModel: Record<string, unknown> = {};
-      for (const model of models) {
-        const setup = await setupFor(model, fracBits);
-        const entry: Record<string, unknown> = { weights: setup.weights, plan80Weights: setup.plan80Weights };
-        for (const plan of plans) {
-          const runs = [];
-          for (let r = 0; r < repeats; r++) {
-            runs.push(await endToEnd(setup, plan, net));
-            log(
-              `${model} ${plan} over ${link.name}, run ${r + 1}/${repeats}: ${describeRun(runs[r].client)}`,
-            );
-          }
-          entry[plan] = summarizeRuns(
-            planSchedule(architecture(model), planFor(model, plan), fracBits),
-            runs,
-          );
-        }
-        perModel[model] = entry;
-      }
-      const result = {
-        fracBits,
-        link: net.description,
-        timing: "wall-clock medians over repeats on 2 cores (the machine may be shared with other work)",
-        ...perModel,
-      };
+      const perModel = await measureModels({ models, plans, repeats, fracBits, net }, log);
+      const result = { fracBits, link: net.description, timing: TIMING, ...perModel };
       const out = values.out ?? `results/bench_protocol_${link.name}.json`;
       console.log(JSON.stringify(result, null, 2));
       if (out !== "-") log(`wrote ${await writeBenchmark(out, result, CIFAR10_BENCHMARK)}`);
@@ -575,36 +589,29 @@ if (import.meta.main) {
   const poly2 = await benchPolyOnline(2, repeats);
   const poly3 = await benchPolyOnline(3, repeats);
   log(`poly online: degree 2 ${poly2.online_us} us, degree 3 ${poly3.online_us} us per element`);
-  const perModel: Record<string, unknown> = {};
-  for (const model of models) {
-    const setup = await setupFor(model, fracBits);
-    const trained = !setup.weights.startsWith("random:");
-    const entry: Record<string, unknown> = { weights: setup.weights, plan80Weights: setup.plan80Weights };
-    for (const plan of plans) {
-      const runs = [];
-      for (let r = 0; r < repeats; r++) {
-        runs.push(await endToEnd(setup, plan));
-        log(`${model} ${plan} run ${r + 1}/${repeats}: ${describeRun(runs[r].client)}`);
-      }
-      const graph = architecture(model);
-      const counts = countPlan(graph, planFor(model, plan));
-      entry[plan] = {
-        ...summarizeRuns(planSchedule(graph, planFor(model, plan), fracBits), runs),
+  const perModel = await measureModels({
+    models,
+    plans,
+    repeats,
+    fracBits,
+    extras: async (setup, plan) => {
+      const counts = countPlan(architecture(setup.model), planFor(setup.model, plan));
+      return {
         relus: counts.relus,
         polynomial_neurons: counts.approximatedNeurons,
         fraction_replaced: round(counts.fractionReplaced, 4),
-        ...(trained
+        // Agreement needs trained weights; random ones only time the protocol.
+        ...(!setup.weights.startsWith("random:")
           ? {
             agreement: await agreement(setup, plan, Number(values.accuracy), Number(values["secure-images"])),
           }
           : {}),
       };
-    }
-    perModel[model] = entry;
-  }
+    },
+  }, log);
   const result = {
     fracBits,
-    timing: "wall-clock medians over repeats on 2 cores (the machine may be shared with other work)",
+    timing: TIMING,
     relu: {
       garble_us: gc.perReluMicroseconds.garble.wallMedian,
       eval_us: gc.perReluMicroseconds.evaluate.wallMedian,
