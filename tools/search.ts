@@ -26,9 +26,9 @@ import { MODEL_NAMES, type ModelName } from "../lib/nn/architectures.ts";
 import { MODEL_FILE } from "../lib/nn/io.ts";
 import type { Degree } from "../lib/nn/approximation.ts";
 import { isSearchProfileName, SEARCH_PROFILES } from "../lib/search/runner_profiles.ts";
-import { writeSearchOutputs } from "../lib/search/outputs.ts";
-import { searchVariant } from "../lib/search/options.ts";
-import { runSearch, SEARCHER_NAMES } from "../lib/search/runner_session.ts";
+import { runAndWriteSearch } from "../lib/search/outputs.ts";
+import { searchRunName, searchVariant } from "../lib/search/options.ts";
+import { SEARCHER_NAMES } from "../lib/search/runner_session.ts";
 import type { SearcherName } from "../lib/search/types.ts";
 
 const USAGE = `usage: deno task search --searcher ${SEARCHER_NAMES.join("|")} [options]
@@ -116,11 +116,10 @@ if (a.distill !== undefined) {
   distillation = { weight, temperature };
 }
 let degrees: Degree[] | undefined;
-let variant: string = searcher;
 if (a.degrees !== undefined) {
   degrees = a.degrees.split(",").map((d) => Number(d) as Degree);
   try {
-    variant = searchVariant(searcher, degrees);
+    searchVariant(searcher, degrees);
   } catch (e) {
     fail((e as Error).message);
   }
@@ -131,11 +130,10 @@ if (!existsSync(join(pretrained, MODEL_FILE))) {
     `no pretrained all-ReLU ${model} at ${pretrained}: train one with \`deno task train --model ${model} --out DIR\``,
   );
 }
-const runName = a.run ?? `${variant}-${model}-${profile.name}-s${seed}`;
+const runName = a.run ?? searchRunName(searcher, model, profile.name, seed, degrees);
 const runDir = resolve(a["runs-dir"]!, runName);
 
-const started = performance.now();
-const session = await runSearch({
+const outputs = await runAndWriteSearch({
   searcher,
   model,
   dataset: "cifar10",
@@ -147,22 +145,15 @@ const session = await runSearch({
   ...(distillation ? { distillation } : {}),
   ...(degrees ? { degrees } : {}),
   ...(a.out ? { exportDir: resolve(a.out) } : {}),
-}).catch((e: Error) => {
-  // A search that cannot go on (another run in the directory, a missing state file) says why in one line.
-  console.error(`search: ${e.message}`);
-  Deno.exit(1);
-});
-const outputs = await writeSearchOutputs(session, {
-  searcher,
-  ...(degrees ? { degrees } : {}),
-  model,
-  profile,
-  seed,
+}, {
   run: runName,
   command: `deno task search ${Deno.args.join(" ")}`,
   resultsDir: resolve(a["results-dir"]!),
   plansDir: resolve(a["plans-dir"]!),
-  wallSeconds: (performance.now() - started) / 1000,
+}).catch((e: Error) => {
+  // A search that cannot go on (another run in the directory, a missing state file) says why in one line.
+  console.error(`search: ${e.message}`);
+  Deno.exit(1);
 });
 console.error(`wrote ${outputs.result}`);
 if (outputs.plan) console.error(`wrote ${outputs.plan}`);

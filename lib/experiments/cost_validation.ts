@@ -182,7 +182,9 @@ export function reading(result: CostValidationResult): string {
     }
     for (const k of ["to_server", "to_client"] as const) {
       const d = rel(r.predicted.bytes[k], r.measured.bytes[k]);
-      if (Math.abs(d) > result.tolerance.bytes) out.push(`${r.network} ${r.plan} ${r.link} bytes ${k} ${pct(d)}`);
+      if (Math.abs(d) > result.tolerance.bytes) {
+        out.push(`${r.network} ${r.plan} ${r.link} bytes ${k} ${pct(d)}`);
+      }
     }
     return out;
   });

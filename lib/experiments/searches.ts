@@ -15,7 +15,7 @@ import { REPO_ROOT } from "../data/locate.ts";
 import type { Degree } from "../nn/approximation.ts";
 import { RESULTS_DIR } from "../report/paths.ts";
 import { profileStem, readJsonIfPresent } from "../report/results.ts";
-import { searchVariant } from "../search/options.ts";
+import { searchResultName, searchRunName } from "../search/options.ts";
 import type { SearcherName } from "../search/types.ts";
 import type { ExperimentConfig } from "./experiment.ts";
 
@@ -49,22 +49,21 @@ export async function searchData(
   config: SearchExperimentConfig,
 ): Promise<SearchFileData | undefined> {
   const dir = config.resultsDir ?? RESULTS_DIR;
-  const variant = searchVariant(spec.searcher, spec.degrees);
-  const path = join(dir, `${profileStem(`search_${variant}_cnn7`, config.profile)}.json`);
+  const path = join(
+    dir,
+    `${profileStem(searchResultName(spec.searcher, "cnn7", spec.degrees), config.profile)}.json`,
+  );
   const existing = await readJsonIfPresent(path) as SearchFileData;
   const rerun = RERUN_PROFILES.includes(config.profile);
   if (config.readOnly || (existing && !rerun)) return existing?.data;
   // Imported here: the search loads TensorFlow.js and the training workers.
-  const { runSearch } = await import("../search/runner_session.ts");
+  const { runAndWriteSearch } = await import("../search/outputs.ts");
   const { SEARCH_PROFILES } = await import("../search/runner_profiles.ts");
-  const { writeSearchOutputs } = await import("../search/outputs.ts");
   const profile = SEARCH_PROFILES[config.profile];
-  const run = `${variant}-cnn7-${profile.name}-s${config.seed}`;
-  const degrees = spec.degrees ? { degrees: spec.degrees } : {};
-  const started = performance.now();
-  const session = await runSearch({
+  const run = searchRunName(spec.searcher, "cnn7", profile.name, config.seed, spec.degrees);
+  await runAndWriteSearch({
     searcher: spec.searcher,
-    ...degrees,
+    ...(spec.degrees ? { degrees: spec.degrees } : {}),
     model: "cnn7",
     dataset: "cifar10",
     profile,
@@ -72,18 +71,11 @@ export async function searchData(
     runDir: join(homedir(), ".cache", "safenet", "search", run),
     pretrained: join(REPO_ROOT, "data", "pretrained", "cnn7"),
     workers: 2,
-  });
-  await writeSearchOutputs(session, {
-    searcher: spec.searcher,
-    ...degrees,
-    model: "cnn7",
-    profile,
-    seed: config.seed,
+  }, {
     run,
     command: searchCommand(spec, profile.name, config.seed),
     resultsDir: dir,
     plansDir: join(REPO_ROOT, "data", "plans"),
-    wallSeconds: (performance.now() - started) / 1000,
   });
   return ((await readJsonIfPresent(path)) as SearchFileData).data;
 }

@@ -74,3 +74,23 @@ export function searchVariant(searcher: SearcherName, degrees?: readonly Degree[
 function sameDegrees(a: readonly Degree[], b: readonly Degree[]): boolean {
   return a.length === b.length && a.every((d) => b.includes(d));
 }
+
+/** A search's default run name, its directory under the runs directory (e.g. `btpbt-d2-cnn7-quick-s1`). */
+export function searchRunName(
+  searcher: SearcherName,
+  model: string,
+  profile: string,
+  seed: number,
+  degrees?: readonly Degree[],
+): string {
+  return `${searchVariant(searcher, degrees)}-${model}-${profile}-s${seed}`;
+}
+
+/** The result-file stem of a search (the profile is added by writeResult): search_<variant>_<model>; see {@link searchVariant}. */
+export function searchResultName(
+  searcher: SearcherName,
+  model: string,
+  degrees?: readonly Degree[],
+): string {
+  return `search_${searchVariant(searcher, degrees)}_${model}`;
+}

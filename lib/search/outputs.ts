@@ -14,18 +14,9 @@ import { gitCommit } from "../report/meta.ts";
 import { writeResult } from "../report/results.ts";
 import type { Degree } from "../nn/approximation.ts";
 import type { SearchProfile } from "./runner_profiles.ts";
-import { searchVariant } from "./options.ts";
-import type { SearchSessionResult } from "./runner_session.ts";
+import { searchResultName, searchVariant } from "./options.ts";
+import { runSearch, type SearchSessionOptions, type SearchSessionResult } from "./runner_session.ts";
 import type { SearcherName } from "./types.ts";
-
-/** The result-file stem of a search (the profile is added by writeResult); see {@link searchVariant}. */
-export function searchResultName(
-  searcher: SearcherName,
-  model: ModelName,
-  degrees?: readonly Degree[],
-): string {
-  return `search_${searchVariant(searcher, degrees)}_${model}`;
-}
 
 /** Where and how a search's outputs are written. */
 export interface SearchOutputOptions {
@@ -42,6 +33,35 @@ export interface SearchOutputOptions {
   readonly resultsDir: string;
   readonly plansDir: string;
   readonly wallSeconds: number;
+}
+
+/** Where a search run's outputs go and how it was invoked (the rest comes from its session options). */
+export interface SearchRecordOptions {
+  readonly run: string;
+  readonly command: string;
+  readonly resultsDir: string;
+  readonly plansDir: string;
+}
+
+/**
+ * Runs (or resumes) a search and writes its outputs: what the `search` command and the
+ * experiments that need a search (Figures 4 and 5) both do.
+ */
+export async function runAndWriteSearch(
+  options: SearchSessionOptions,
+  record: SearchRecordOptions,
+): Promise<{ result: string; plan?: string }> {
+  const started = performance.now();
+  const session = await runSearch(options);
+  return writeSearchOutputs(session, {
+    searcher: options.searcher,
+    ...(options.degrees ? { degrees: options.degrees } : {}),
+    model: options.model,
+    profile: options.profile,
+    seed: options.seed,
+    ...record,
+    wallSeconds: (performance.now() - started) / 1000,
+  });
 }
 
 /** Writes the result file and, with a final pick, the plan file; returns their paths. */
