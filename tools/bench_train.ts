@@ -168,6 +168,7 @@ async function measure(name: Case, workers: number) {
     const ran = before && after ? after.run - before.run : NaN;
     const inferSteps = Math.max(3, Math.round(n * batchSize / 250));
     const i = await rate(inferSteps, 250, () => engine.evaluate(infer));
+    const peak = peakMemoryMiB();
     const result = {
       train_img_s: +t.median.toFixed(1),
       infer_img_s: +i.median.toFixed(1),
@@ -181,7 +182,7 @@ async function measure(name: Case, workers: number) {
       infer_chunks: i.chunks,
       seconds: +((performance.now() - started) / 1000).toFixed(1),
       // The whole process: its training workers and the benchmark's own few batches.
-      ...(peakMemoryMiB() !== undefined ? { peak_memory_mib: peakMemoryMiB() } : {}),
+      ...(peak !== undefined ? { peak_memory_mib: peak } : {}),
     };
     console.error(
       `${name} x${workers}: train ${result.train_img_s} img/s ${JSON.stringify(t.chunks)} ` +

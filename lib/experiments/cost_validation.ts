@@ -125,20 +125,25 @@ export function validate(
 /** Runs the validation on the repository's benchmark files. */
 export async function run(config: ExperimentConfig & { resultsDir?: string }): Promise<CostValidationResult> {
   const dir = config.resultsDir ?? RESULTS_DIR;
-  let bench: Json;
-  try {
-    bench = JSON.parse(await Deno.readTextFile(`${dir}/bench_protocol.json`));
-  } catch (e) {
+  const read = async (link: ValidationRow["link"]): Promise<Json | undefined> => {
+    const path = `${dir}/${BENCH_FILES[link]}`;
+    try {
+      return await readJsonIfPresent(path);
+    } catch (e) {
+      throw new Error(`cost validation cannot read ${path} (${(e as Error).message}): rerun bench:protocol`);
+    }
+  };
+  const bench = await read("loopback");
+  if (!bench) {
     throw new Error(
-      `cost validation needs ${dir}/bench_protocol.json: run \`tools/deno task bench:protocol\` (${
-        (e as Error).message
-      })`,
+      `cost validation needs ${dir}/${BENCH_FILES.loopback}: run \`tools/deno task bench:protocol\``,
     );
   }
   const calibration = await measuredCalibration(dir);
   const rows = validate(bench, calibration);
+  // The shaped links are validated where bench:protocol --link has run.
   for (const link of ["lan", "wan"] as const) {
-    const linked = await readJsonIfPresent(`${dir}/${BENCH_FILES[link]}`) as Json | undefined;
+    const linked = await read(link);
     if (linked) rows.push(...validate(linked, calibration, link));
   }
   return {

@@ -2,19 +2,9 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { decays, Replica } from "./replica.ts";
-import { tinyData, tinyModel } from "./testdata/tiny.ts";
+import { namedWeight, tinyData, tinyModel } from "./testdata/tiny.ts";
 
 await tf.setBackend("cpu");
-
-function slice(info: { name: string; shape: number[] }[], flat: Float32Array, name: string): Float32Array {
-  let at = 0;
-  for (const w of info) {
-    const size = w.shape.reduce((a, b) => a * b, 1);
-    if (w.name === name) return flat.slice(at, at + size);
-    at += size;
-  }
-  throw new Error(`no weight ${name}`);
-}
 
 Deno.test("decay applies to conv and dense kernels only", () => {
   assert.ok(decays("conv1/kernel"));
@@ -28,12 +18,12 @@ Deno.test("training-mode gradients update BN moving statistics; evaluation does 
   const r = new Replica(tinyModel(1), {});
   const d = tinyData(16, 2);
   const info = r.weightInfo();
-  const before = slice(info, r.weights(), "conv1_bn/moving_mean");
+  const before = namedWeight(info, r.weights(), "conv1_bn/moving_mean");
   assert.deepEqual([...before], [0, 0, 0, 0]);
   r.evaluate(d.x, d.y, d.count);
-  assert.deepEqual([...slice(info, r.weights(), "conv1_bn/moving_mean")], [0, 0, 0, 0]);
+  assert.deepEqual([...namedWeight(info, r.weights(), "conv1_bn/moving_mean")], [0, 0, 0, 0]);
   r.gradients(d.x, d.y, d.count);
-  const after = slice(info, r.weights(), "conv1_bn/moving_mean");
+  const after = namedWeight(info, r.weights(), "conv1_bn/moving_mean");
   assert.ok(after.some((v) => Math.abs(v) > 1e-4), `moving mean unchanged: ${after}`);
   assert.deepEqual([...r.stats().slice(0, 4)], [...after]);
 });
@@ -89,7 +79,7 @@ Deno.test("SGD update: momentum, and weight decay on kernels only", () => {
   r.applyGradients(g, lr);
   const w2 = r.weights();
   for (const name of trainable) {
-    const a = slice(info, w0, name), b = slice(info, w2, name);
+    const a = namedWeight(info, w0, name), b = namedWeight(info, w2, name);
     for (let i = 0; i < a.length; i++) {
       // Two steps by hand: v1 = d1, w1 = w0 - lr v1; v2 = mu v1 + d2, w2 = w1 - lr v2.
       const dec = decays(name) ? wd : 0;
@@ -100,7 +90,10 @@ Deno.test("SGD update: momentum, and weight decay on kernels only", () => {
     }
   }
   // Moving statistics are not trained.
-  assert.deepEqual(slice(info, w2, "conv1_bn/moving_variance"), slice(info, w0, "conv1_bn/moving_variance"));
+  assert.deepEqual(
+    namedWeight(info, w2, "conv1_bn/moving_variance"),
+    namedWeight(info, w0, "conv1_bn/moving_variance"),
+  );
 });
 
 Deno.test("frozen batch-norm: training sees the inference-mode function and keeps the statistics", () => {
@@ -115,7 +108,7 @@ Deno.test("frozen batch-norm: training sees the inference-mode function and keep
   assert.deepEqual(r.weights(), before, "moving statistics changed");
   assert.ok(Math.abs(lossSum - r.evaluate(d.x, d.y, d.count).lossSum) < 1e-4);
   // Scale and shift still get gradients.
-  const gamma = slice(
+  const gamma = namedWeight(
     r.model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.shape as number[] })),
     grads,
     "conv1_bn/gamma",

@@ -11,6 +11,7 @@ import { calibrationBatch } from "./data.ts";
 import { recipeFactory } from "./models.ts";
 import type { WeightInfo } from "./replica.ts";
 import { type TrialJob, TrialPool, type TrialState } from "./trials.ts";
+import { namedWeight } from "./testdata/tiny.ts";
 
 const graph = cnn7();
 const sites = activationSites(graph);
@@ -23,20 +24,9 @@ function randomImages(count: number, seed: number): LabeledImages {
   return { images, labels, count, numClasses: 10 };
 }
 
-/** The named weight of a flat weight array. */
-function weight(info: readonly WeightInfo[], flat: Float32Array, name: string): Float32Array {
-  let at = 0;
-  for (const w of info) {
-    const size = w.shape.reduce((a, b) => a * b, 1);
-    if (w.name === name) return flat.slice(at, at + size);
-    at += size;
-  }
-  throw new Error(`no weight ${name}`);
-}
-
 /** Site i's approximated channels under `plan` chosen from `weights` (eq. 3, L1 norms). */
 function expectedMask(info: readonly WeightInfo[], weights: Float32Array, plan: Plan, i: number): number[] {
-  const kernel = weight(info, weights, `${sites[i].producer}/kernel`);
+  const kernel = namedWeight(info, weights, `${sites[i].producer}/kernel`);
   return [...selectApproximated(l1Importance(kernel, sites[i].channels), plan.sites[i].alpha)];
 }
 
@@ -88,7 +78,7 @@ Deno.test({
       // The exploiting trial: another alpha at site 0, another degree at site 1, same at site 6.
       const targetPlan = plan([[0.25, 3], [0.5, 3], [0.75, 2], [0.5, 0], [0, 2], [0, 2], [0.5, 2]]);
       const [target] = await pool.run([job(source.state, targetPlan, 0, 2)]);
-      const siteMask = (s: TrialState, i: number) => [...weight(info, s.weights, `${sites[i].id}/mask`)];
+      const siteMask = (s: TrialState, i: number) => [...namedWeight(info, s.weights, `${sites[i].id}/mask`)];
       for (let i = 0; i < sites.length; i++) {
         const same = JSON.stringify(targetPlan.sites[i]) === JSON.stringify(sourcePlan.sites[i]);
         // A site with the source's setting keeps the source's plan state; any other gets its own mask.
@@ -104,7 +94,7 @@ Deno.test({
       );
       // Coefficients (rows = powers, columns = channels): channels trained at the same degree keep theirs.
       const coefficients = (s: TrialState, i: number) =>
-        weight(info, s.weights, `${sites[i].id}/coefficients`);
+        namedWeight(info, s.weights, `${sites[i].id}/coefficients`);
       const channels = sites[6].channels;
       const sourceMask6 = siteMask(source.state, 6), targetMask6 = siteMask(target.state, 6);
       for (let c = 0; c < channels; c++) {

@@ -77,3 +77,18 @@ export function tinyImages(count: number, seed: number): LabeledImages {
   }
   return { images, labels, count, numClasses: 3 };
 }
+
+/** The weight called `name` out of a flat array laid out as `info` lists the weights (names and shapes). */
+export function namedWeight(
+  info: readonly { readonly name: string; readonly shape: readonly number[] }[],
+  flat: Float32Array,
+  name: string,
+): Float32Array {
+  let at = 0;
+  for (const w of info) {
+    const size = w.shape.reduce((a, b) => a * b, 1);
+    if (w.name === name) return flat.slice(at, at + size);
+    at += size;
+  }
+  throw new Error(`no weight ${name}`);
+}
