@@ -47,10 +47,11 @@ export class DelayedStream implements ByteStream {
 
   async #pump(): Promise<void> {
     try {
+      // One read buffer; each arrival keeps a copy of just its bytes.
+      const buffer = new Uint8Array(CHUNK_BYTES);
       while (!this.#closed) {
-        const buffer = new Uint8Array(CHUNK_BYTES);
         const n = await this.#stream.read(buffer);
-        this.#arrivals.push({ bytes: n === null ? null : buffer.subarray(0, n), at: performance.now() });
+        this.#arrivals.push({ bytes: n === null ? null : buffer.slice(0, n), at: performance.now() });
         this.#wake?.();
         if (n === null) return;
       }
