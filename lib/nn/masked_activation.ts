@@ -30,6 +30,8 @@ import {
   fitReluPerChannel,
   MAX_DEGREE,
 } from "./approximation.ts";
+import { maskedNative, MAX_NATIVE_CHANNELS } from "./native/masked.ts";
+import { withViews } from "./kernels/views.ts";
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 
@@ -37,37 +39,6 @@ type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 export const MASKED_ACTIVATION_KERNEL = "SafenetMaskedActivation";
 /** Name of its fused gradient kernel: outputs dx and the coefficients' gradient. */
 export const MASKED_ACTIVATION_GRAD_KERNEL = "SafenetMaskedActivationGrad";
-
-type Backend = {
-  // wasm: tensors live in the module's heap.
-  makeOutput?(shape: number[], dtype: "float32"): tf.TensorInfo;
-  typedArrayFromHeap?(t: tf.TensorInfo): Float32Array;
-  // cpu: tensors are JS typed arrays.
-  data?: { get(id: tf.DataId): { values: Float32Array } };
-  makeTensorInfo?(shape: number[], dtype: "float32", values: Float32Array): tf.TensorInfo;
-};
-
-/**
- * Runs `body` on float32 views of the inputs and of freshly allocated outputs (not zeroed: `body`
- * writes every element), without copies on either backend. Outputs are allocated first: a wasm
- * allocation may grow (and detach) the heap.
- */
-function withViews(
-  backend: Backend,
-  inputs: tf.TensorInfo[],
-  outputShapes: number[][],
-  body: (ins: Float32Array[], outs: Float32Array[]) => void,
-): tf.TensorInfo[] {
-  if (backend.makeOutput && backend.typedArrayFromHeap) {
-    const outs = outputShapes.map((shape) => backend.makeOutput!(shape, "float32"));
-    const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap!(t);
-    body(inputs.map(view), outs.map(view));
-    return outs;
-  }
-  const values = outputShapes.map((shape) => new Float32Array(shape.reduce((a, b) => a * b, 1)));
-  body(inputs.map((t) => backend.data!.get(t.dataId).values), values);
-  return outputShapes.map((shape, i) => backend.makeTensorInfo!(shape, "float32", values[i]));
-}
 
 /**
  * Per-channel coefficient rows a_k = coefficients[k] x mask (zero for ReLU channels, and above the
@@ -85,12 +56,30 @@ function channelTables(coefficients: Float32Array, mask: Float32Array, degree: n
   return { a, keep, halfKeep, channels };
 }
 
+/** The C kernels (native/masked.ts) where they can run this site, else null: the loops below. */
+function nativeFor(channels: number) {
+  return channels <= MAX_NATIVE_CHANNELS ? maskedNative() : null;
+}
+
+/** Float32 rows laid end to end, the table layout of the C kernels. */
+function rows(...xs: Float64Array[]): Float32Array {
+  const out = new Float32Array(xs.reduce((n, x) => n + x.length, 0));
+  let at = 0;
+  for (const x of xs) {
+    out.set(x, at);
+    at += x.length;
+  }
+  return out;
+}
+
 /** y = keep x relu(x) + a0 + a1 x + a2 x^2 + a3 x^3 per channel, in one pass. */
 const forwardKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, coefficients, mask } = inputs as Record<string, tf.TensorInfo>;
   const degree = (attrs as unknown as { degree: number }).degree;
-  return withViews(backend as Backend, [x, coefficients, mask], [x.shape], ([xs, co, m], [y]) => {
+  return withViews(backend, [x, coefficients, mask], [x.shape], ([xs, co, m], [y]) => {
     const { a: [a0, a1, a2, a3], halfKeep, channels } = channelTables(co, m, degree);
+    const native = nativeFor(channels);
+    if (native) return native.forward(xs, y, channels, rows(a0, a1, a2, a3, halfKeep));
     for (let base = 0; base < xs.length; base += channels) {
       for (let c = 0; c < channels; c++) {
         const v = xs[base + c];
@@ -110,28 +99,34 @@ const gradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy, coefficients, mask } = inputs as Record<string, tf.TensorInfo>;
   const degree = (attrs as unknown as { degree: number }).degree;
   return withViews(
-    backend as Backend,
+    backend,
     [x, dy, coefficients, mask],
     [x.shape, coefficients.shape],
     ([xs, gs, co, m], [dx, dco]) => {
       const { a: [, a1, a2, a3], keep, channels } = channelTables(co, m, degree);
-      const sums = Array.from({ length: MAX_DEGREE + 1 }, () => new Float64Array(channels));
-      const [s0, s1, s2, s3] = sums;
-      for (let base = 0; base < xs.length; base += channels) {
-        for (let c = 0; c < channels; c++) {
-          const v = xs[base + c];
-          const g = gs[base + c];
-          // +(v > 0) is a branch-free step function (a ternary mispredicts on random signs).
-          dx[base + c] = g * (keep[c] * +(v > 0) + ((3 * a3[c] * v + 2 * a2[c]) * v + a1[c]));
-          const gv = g * v;
-          s0[c] += g;
-          s1[c] += gv;
-          s2[c] += gv * v;
-          s3[c] += gv * v * v;
+      const sums = new Float64Array((MAX_DEGREE + 1) * channels);
+      const native = nativeFor(channels);
+      if (native) {
+        native.grad(xs, gs, dx, sums, channels, rows(a1, a2, a3, keep));
+      } else {
+        for (let base = 0; base < xs.length; base += channels) {
+          for (let c = 0; c < channels; c++) {
+            const v = xs[base + c];
+            const g = gs[base + c];
+            // +(v > 0) is a branch-free step function (a ternary mispredicts on random signs).
+            dx[base + c] = g * (keep[c] * +(v > 0) + ((3 * a3[c] * v + 2 * a2[c]) * v + a1[c]));
+            const gv = g * v;
+            sums[c] += g;
+            sums[channels + c] += gv;
+            sums[2 * channels + c] += gv * v;
+            sums[3 * channels + c] += gv * v * v;
+          }
         }
       }
       for (let k = 0; k <= MAX_DEGREE; k++) {
-        for (let c = 0; c < channels; c++) dco[k * channels + c] = k <= degree ? sums[k][c] * m[c] : 0;
+        for (let c = 0; c < channels; c++) {
+          dco[k * channels + c] = k <= degree ? sums[k * channels + c] * m[c] : 0;
+        }
       }
     },
   );

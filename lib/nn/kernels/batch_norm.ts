@@ -6,12 +6,15 @@
  * in one pass (optionally with the ReLU fused); the stock wasm FusedBatchNorm is ~4x slower.
  * Differentiating tf.moments + tf.batchNorm through tfjs' tape costs a dozen full-size tensors
  * per layer (tiles, broadcasts); the closed form needs two per-channel reductions and three
- * elementwise passes.
+ * elementwise passes, and on the cpu and wasm backends runs as two C kernels of two passes each
+ * (native/batch_norm.ts) where they can be built.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelOverride } from "./override.ts";
+import { withViews } from "./views.ts";
+import { batchNormNative, MAX_NATIVE_BN_CHANNELS } from "../native/batch_norm.ts";
 
 /**
  * y = x * scale + shift per channel (last axis), with an optional fused ReLU. Meant for use
@@ -90,6 +93,94 @@ export function batchNormTraining<T extends tf.Tensor>(
   beta: tf.Tensor1D,
   epsilon: number,
   activation: "linear" | "relu" = "linear",
+): BatchNormTrainingResult<T> {
+  const c = x.shape[x.rank - 1];
+  const native = x.dtype === "float32" && c <= MAX_NATIVE_BN_CHANNELS &&
+    tf.getKernel(BN_TRAINING_KERNEL, tf.getBackend()) !== undefined && batchNormNative() !== null;
+  return native
+    ? batchNormTrainingNative(x, gamma, beta, epsilon, activation)
+    : batchNormTrainingOps(x, gamma, beta, epsilon, activation);
+}
+
+/** Name of the native forward kernel (cpu and wasm backends): outputs y and the statistics [4, C]. */
+const BN_TRAINING_KERNEL = "SafenetBatchNormTraining";
+/** Name of its gradient kernel: outputs dx, dgamma, dbeta. */
+const BN_TRAINING_GRAD_KERNEL = "SafenetBatchNormTrainingGrad";
+
+type BnAttrs = { epsilon: number; relu: boolean };
+
+const forwardKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+  const { epsilon, relu } = attrs as unknown as BnAttrs;
+  return withViews(backend, [x, gamma, beta], [x.shape, [4, gamma.shape[0]]], ([xs, g, b], [y, stats]) => {
+    batchNormNative()!.forward(xs, y, stats, g, b, epsilon, relu);
+  });
+};
+
+const gradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, y, dy, stats } = inputs as Record<string, tf.TensorInfo>;
+  const { relu } = attrs as unknown as BnAttrs;
+  const c = x.shape[x.shape.length - 1];
+  return withViews(
+    backend,
+    [x, y, dy, stats],
+    [x.shape, [c], [c]],
+    ([xs, ys, g, st], [dx, dGamma, dBeta]) => {
+      batchNormNative()!.backward(xs, ys, g, st, dx, dGamma, dBeta, relu);
+    },
+  );
+};
+
+for (const backendName of ["cpu", "wasm"]) {
+  tf.registerKernel({ kernelName: BN_TRAINING_KERNEL, backendName, kernelFunc: forwardKernel });
+  tf.registerKernel({ kernelName: BN_TRAINING_GRAD_KERNEL, backendName, kernelFunc: gradKernel });
+}
+
+function batchNormTrainingNative<T extends tf.Tensor>(
+  x: T,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+  activation: "linear" | "relu",
+): BatchNormTrainingResult<T> {
+  const c = x.shape[x.rank - 1];
+  const attrs = { epsilon, relu: activation === "relu" } as unknown as tf.NamedAttrMap;
+  let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, g, b, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const [y, st] = tf.engine().runKernel(
+      BN_TRAINING_KERNEL,
+      { x: xIn, gamma: g, beta: b },
+      attrs,
+    ) as tf.Tensor[];
+    stats = [0, 1].map((row) => tf.keep(tf.reshape(tf.slice(st, [row, 0], [1, c]), [c]))) as [
+      tf.Tensor1D,
+      tf.Tensor1D,
+    ];
+    save([xIn, y, st]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ys, s] = saved;
+        return tf.engine().runKernel(
+          BN_TRAINING_GRAD_KERNEL,
+          { x: xs, y: ys, dy, stats: s },
+          attrs,
+        ) as tf.Tensor[];
+      },
+    };
+  });
+  const y = op(x, gamma, beta) as T;
+  return { y, mean: stats![0], variance: stats![1] };
+}
+
+/** The same in tfjs ops: the closed-form gradient as a dozen kernel calls. */
+function batchNormTrainingOps<T extends tf.Tensor>(
+  x: T,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+  activation: "linear" | "relu",
 ): BatchNormTrainingResult<T> {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const m = x.size / x.shape[x.rank - 1];

@@ -1,7 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
 import { assertMatchesCpu, randomTensor, relativeError, runOn } from "./_test_util.ts";
+import { fileURLToPath } from "node:url";
 import { batchNormTraining } from "./batch_norm.ts";
+import { batchNormNative } from "../native/batch_norm.ts";
 
 Deno.test("tf.batchNorm (FusedBatchNorm) on wasm matches cpu, with and without scale/offset", async () => {
   await assertMatchesCpu(() => {
@@ -76,4 +78,17 @@ Deno.test("batchNormTraining leaves no tensors behind once its statistics are di
   })([x]);
   tf.dispose([x, g, b, ...grads]);
   assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("batchNormTraining runs the C kernels here, and their fallback (SAFENET_NATIVE=0) passes the same tests", async () => {
+  assert.ok(batchNormNative(), "the C kernels must build here (tools/setup.sh installs gcc)");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "-A", "--filter", "batchNormTraining (", fileURLToPath(import.meta.url)],
+    env: { SAFENET_NATIVE: "0" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert.ok(out.success, text);
+  assert.match(text, /2 passed/);
 });

@@ -1,6 +1,7 @@
 /**
  * Native (oneDNN) kernels under the wasm backend: convolution forward, backward-data and
- * backward-weights run in oneDNN, on the tfjs tensors in place; everything else stays in wasm.
+ * backward-weights run in oneDNN, on the tfjs tensors in place; everything else stays in wasm
+ * (except the masked activation, whose fused kernels call C of their own: masked.ts).
  *
  * Environment (read once per thread, when the kernels are first registered):
  * - `SAFENET_NATIVE=0` keeps the wasm kernels;
@@ -17,6 +18,8 @@
  * @module
  */
 import { ConvKernels, NATIVE_CONV_KERNELS } from "./conv.ts";
+import { batchNormNative } from "./batch_norm.ts";
+import { maskedNative } from "./masked.ts";
 import { Dnnl } from "./dnnl.ts";
 import { registerOverride } from "../kernels/override.ts";
 import { WASM_TRAINING_KERNELS } from "../kernels/mod.ts";
@@ -28,6 +31,8 @@ export interface NativeInfo {
   /** oneDNN threads of this tfjs instance. */
   threads: number;
   kernels: string[];
+  /** The project's own C kernels in use (c_kernels.ts; one thread each). */
+  cKernels: string[];
 }
 
 let opened: { kernels: ConvKernels; info: NativeInfo } | null | undefined;
@@ -56,6 +61,10 @@ function open(threads = 1): typeof opened {
         library: `oneDNN ${major}.${minor}.${patch} (${runtime})`,
         threads: dnnl.threads,
         kernels: [...NATIVE_CONV_KERNELS],
+        cKernels: [
+          ...(maskedNative() ? ["masked activation"] : []),
+          ...(batchNormNative() ? ["batch norm (training)"] : []),
+        ],
       },
     };
   } catch (e) {
