@@ -2,7 +2,7 @@
  * Benchmark of the Delphi algebra: field multiply, HE linear layers of CNN-7 (offline time,
  * bytes, packing; online plaintext time), what circuit privacy costs per HE answer
  * (re-randomisation and noise flooding against a bare switch to one prime) and polynomial
- * activations (offline HE and online per element). Prints JSON and writes it to results/; the
+ * activations (offline HE at two batch sizes, online per element). Prints JSON and writes it to results/; the
  * cost model's `measured` calibration reads it.
  *
  * Both parties run in this one process over an in-memory channel, so "offline ms" is the sum of
@@ -40,6 +40,7 @@ import {
   linearOnlineServer,
 } from "../lib/mpc/he/linear.ts";
 import { answerKey, disposeAnswerKey, privateAnswer } from "../lib/mpc/he/answer.ts";
+import { affineChunks } from "../lib/mpc/he/affine.ts";
 import {
   type CipherText,
   disposeKeys,
@@ -187,12 +188,23 @@ async function benchLinear() {
   return { layers, total: { offlineMs: offlineTotal, onlineMs: onlineTotal, offlineBytes: bytesTotal } };
 }
 
-async function benchPoly(degree: PolyDegree, n: number) {
+/** Elements of the small polynomial batch: less than one HE chunk, so that the offline costs of
+ * the two batch sizes separate what is paid per chunk from what is paid per element. */
+const POLY_SMALL_BATCH = 1024;
+
+/** Shares, mask and coefficients of a polynomial batch of `n` elements. */
+function polyBatch(degree: PolyDegree, n: number) {
   const layout = { degree, inFracBits: 16, outFracBits: 8 };
   const ys = Array.from({ length: n }, (_, i) => 4 * Math.sin(i));
   const { server: s, client: c } = share(encodeFixed(ys, 16), prg);
   const mask = Fp.random(n, prg);
   const coeffs = Array.from({ length: degree + 1 }, (_, k) => new Float64Array(n).fill(0.5 / (k + 1)));
+  return { layout, s, c, mask, coeffs };
+}
+
+/** The offline phase of a batch of `n` elements: its time (minimum over reps), bytes and the states. */
+async function polyOffline(degree: PolyDegree, n: number) {
+  const { layout, s, c, mask, coeffs } = polyBatch(degree, n);
   const [hp, hq, hq2] = await Promise.all(RING.map((F) => heContext(F.p)));
   const keys = { p: heKeys(hp), q: heKeys(hq), q2: heKeys(hq2) };
   const he = {
@@ -201,27 +213,33 @@ async function benchPoly(degree: PolyDegree, n: number) {
     q2: answerKey(hq2, keys.q2.publicKey),
   };
   let states: [Awaited<ReturnType<typeof polyOfflineClient>>, Awaited<ReturnType<typeof polyOfflineServer>>];
-  let offlineBytes = { toServer: 0, toClient: 0 };
+  let bytes = { toServer: 0, toClient: 0 };
   // One OT session (base OTs once, as in inference) for all repetitions; bytes counted per run.
   const [och, osh] = memoryChannelPair();
   const [clientOt, serverOt] = await Promise.all([IknpSender.setup(och, prg), IknpReceiver.setup(osh, prg)]);
-  const offlineMs = await minTime(reps, async () => {
+  const ms = await minTime(reps, async () => {
     const before = och.stats().total;
     states = await Promise.all([
       polyOfflineClient(och, keys, clientOt, layout, c, mask, prg),
       polyOfflineServer(osh, he, serverOt, layout, coeffs, prg),
     ]);
     const t = och.stats().total;
-    offlineBytes = {
-      toServer: t.bytesSent - before.bytesSent,
-      toClient: t.bytesReceived - before.bytesReceived,
-    };
+    bytes = { toServer: t.bytesSent - before.bytesSent, toClient: t.bytesReceived - before.bytesReceived };
   });
   och.close();
   osh.close();
   Object.values(keys).forEach(disposeKeys);
   Object.values(he).forEach(disposeAnswerKey);
-  const [cs, ss] = states!;
+  const size = { elements: n, chunks: affineChunks(hp.degree, n), offlineMs: ms, ...bytes };
+  return { size, states: states!, s };
+}
+
+async function benchPoly(degree: PolyDegree, n: number) {
+  const small = await polyOffline(degree, POLY_SMALL_BATCH);
+  const { size: large, states, s } = await polyOffline(degree, n);
+  const offlineMs = large.offlineMs;
+  const offlineBytes = { toServer: large.toServer, toClient: large.toClient };
+  const [cs, ss] = states;
   // Record one online exchange, then time each party alone on replayed messages.
   const [cch, sch] = memoryChannelPair();
   const cRec = new Replay(cch), sRec = new Replay(sch);
@@ -248,6 +266,8 @@ async function benchPoly(degree: PolyDegree, n: number) {
     onlineClientUsPerElement: perElement(clientMs),
     onlineBytesToServerPerElement: onlineBytes.toServer / n,
     onlineBytesToClientPerElement: onlineBytes.toClient / n,
+    /** The offline phase at both batch sizes, for fitting per-chunk and per-element costs. */
+    offlineSizes: [small.size, large],
   };
 }
 

@@ -10,6 +10,7 @@
  *   [--secure-images 5] [--frac-bits F] [--out results/bench_protocol.json]
  * deno task bench:protocol --agreement-only [--plan all_relu|plan80] [--accuracy 100]
  *   [--secure-images 100] [--out results/agreement_cnn7_PLAN.json]
+ * deno task bench:protocol --probe-links [--out results/bench_link.json]
  * ```
  *
  * Weights: data/pretrained/<model> (the 80% plan: data/pretrained/<model>-plan80) where they
@@ -23,8 +24,12 @@
  * garbled-circuit ReLUs are measured truncating by F bits, as inference does. Timings are
  * wall-clock on a shared machine: medians over repeats.
  *
+ * `--probe-links` measures what each link (loopback, and the LAN and WAN presets shaped as for
+ * `--link`) delivers between two processes through the protocol's transport: round trip and
+ * throughput each way (lib/mpc/transport/probe.ts); the cost validation prices links by it.
+ *
  * Internal: `--role server|client --port N --model M --plan P` runs one party and prints
- * "STATS <json>".
+ * "STATS <json>"; `--role link-server|link-client --bulk-bytes B` one side of the link probe.
  *
  * @module
  */
@@ -67,6 +72,7 @@ import {
   polyOnlineClient,
   polyOnlineServer,
 } from "../lib/mpc/poly/protocol.ts";
+import { probeLinkClient, probeLinkServer } from "../lib/mpc/transport/probe.ts";
 import { benchGc } from "./bench_gc.ts";
 import { type NetnsLink, openLink } from "./netns_link.ts";
 import { DenoProcess } from "./testdata/process.ts";
@@ -191,6 +197,20 @@ async function runPolyRole(role: string, port: number, degree: PolyDegree, runs:
   }
 }
 
+/** One side of the link probe (internal mode); the server prints the measurement. */
+async function runLinkRole(role: string, port: number, bulkBytes: number, wire: Wire): Promise<void> {
+  if (role === "link-server") {
+    const channel = await acceptClient(port, wire);
+    const measured = await probeLinkServer(channel, { bulkBytes });
+    await channel.close();
+    console.log(`LINK ${JSON.stringify(measured)}`);
+  } else {
+    const channel = await connectServer(port, wire);
+    await probeLinkClient(channel, { bulkBytes });
+    await channel.close();
+  }
+}
+
 /**
  * Runs this script as a server process (`serverArgs`) and, once it listens, as a client process
  * connected to it (`clientArgs(port)`); returns both after they exit 0, else throws with their
@@ -238,6 +258,50 @@ async function endToEnd(
 }
 
 const round = (x: number, digits = 3) => roundTo(x, digits);
+
+/** Bytes each way of a link probe: about 4 s at the link's nominal rate, at most 512 MiB. */
+function probeBytes(bandwidth: number): number {
+  return Math.min(512 << 20, Math.ceil(bandwidth * 4));
+}
+
+/** Probes loopback and the shaped LAN and WAN links; per link its preset and what it delivered. */
+async function probeLinks(log: (text: string) => void): Promise<Record<string, unknown>> {
+  const links: Record<string, unknown> = {};
+  for (const link of Object.values(LINKS)) {
+    const net = Number.isFinite(link.bandwidth)
+      ? await openLink(link).catch((e: Error) => fail(e.message))
+      : undefined;
+    try {
+      const bulk = String(probeBytes(link.bandwidth));
+      const wire = net ? ["--host", net.serverHost, "--rtt-ms", String(link.rtt * 1000)] : [];
+      const { server } = await runParties(
+        `probe of the ${link.name} link`,
+        ["--role", "link-server", "--port", "0", "--bulk-bytes", bulk, ...wire],
+        (port) => ["--role", "link-client", "--port", port, "--bulk-bytes", bulk, ...wire],
+        net,
+      );
+      const measured = JSON.parse(server.output.match(/^LINK (.*)$/m)![1]);
+      const mbit = (bytesPerSecond: number) => (bytesPerSecond * 8 / 1e6).toFixed(0);
+      log(
+        `${link.name}: round trip ${(measured.rtt_s * 1000).toFixed(2)} ms, ` +
+          `${mbit(measured.to_client_bytes_s)} Mbit/s to the client, ${
+            mbit(measured.to_server_bytes_s)
+          } to the server`,
+      );
+      links[link.name] = {
+        nominal: {
+          bandwidth_bytes_s: Number.isFinite(link.bandwidth) ? link.bandwidth : null,
+          rtt_s: link.rtt,
+        },
+        ...(net ? { shaping: net.description } : {}),
+        measured,
+      };
+    } finally {
+      await net?.close();
+    }
+  }
+  return links;
+}
 
 /**
  * Online passes before timing, on the first offline batch: V8 reaches its optimised code only
@@ -470,11 +534,13 @@ const USAGE = `usage: deno task bench:protocol [--models cnn7,vgg16,resnet32] [-
          [--secure-images 100] [--out FILE]
        deno task bench:protocol --link lan|wan [--models cnn7] [--plans all_relu,plan80] [--repeats 1]
          [--out results/bench_protocol_LINK.json]
+       deno task bench:protocol --probe-links [--out results/bench_link.json]
   End-to-end secure inference between two processes over loopback TCP (all-ReLU and an 80% plan
   per model), ReLU and polynomial unit costs, and CNN-7's agreement with plaintext inference.
   --link runs the end-to-end runs alone over a shaped link instead: the LAN (1 Gbit/s, 0.5 ms) or
   WAN (100 Mbit/s, 40 ms) preset, bandwidth limited for real (tbf in two network namespaces; needs
-  root), the round trip emulated in the transport.`;
+  root), the round trip emulated in the transport. --probe-links measures each link's round trip and
+  throughput between two processes (the shaped ones need root).`;
 
 function fail(message: string): never {
   console.error(`bench:protocol: ${message}\n\n${USAGE}`);
@@ -513,6 +579,8 @@ if (import.meta.main) {
         plans: { type: "string", default: PLANS.join(",") },
         host: { type: "string" },
         "rtt-ms": { type: "string", default: "0" },
+        "probe-links": { type: "boolean", default: false },
+        "bulk-bytes": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -538,13 +606,18 @@ if (import.meta.main) {
     );
     Deno.exit(0);
   }
+  const wire = values.host ? { host: values.host, receiveDelayMs: Number(values["rtt-ms"]) / 2 } : LOOPBACK;
+  if (values.role?.startsWith("link-")) {
+    await runLinkRole(values.role, Number(values.port), Number(values["bulk-bytes"]), wire);
+    Deno.exit(0);
+  }
   if (values.role) {
     await runRole(
       values.role,
       Number(values.port),
       await setupFor(models[0], fracBits),
       values.plan as PlanName,
-      values.host ? { host: values.host, receiveDelayMs: Number(values["rtt-ms"]) / 2 } : LOOPBACK,
+      wire,
     );
     Deno.exit(0);
   }
@@ -565,6 +638,13 @@ if (import.meta.main) {
     if (values.out && values.out !== "-") {
       log(`wrote ${await writeBenchmark(values.out, file, CIFAR10_BENCHMARK)}`);
     }
+    Deno.exit(0);
+  }
+  if (values["probe-links"]) {
+    const result = { links: await probeLinks(log) };
+    const out = values.out ?? "results/bench_link.json";
+    console.log(JSON.stringify(result, null, 2));
+    if (out !== "-") log(`wrote ${await writeBenchmark(out, result)}`);
     Deno.exit(0);
   }
   if (values.link !== "loopback") {

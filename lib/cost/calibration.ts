@@ -4,8 +4,9 @@
  *
  * - `measured`: read from this machine's benchmark files (results/bench_he.json,
  *   bench_gc.json), never typed in: the HE unit costs are fitted by non-negative least squares
- *   to the per-layer timings of bench_he, the garbled ReLU and polynomial costs are the
- *   benchmarks' per-element figures. Single-threaded, compute only: the link model adds the
+ *   to the per-layer timings of bench_he, the polynomial offline costs per chunk and per element
+ *   to its two batch sizes; the garbled ReLU and online polynomial costs are the benchmarks'
+ *   per-element figures. Single-threaded, compute only: the link model adds the
  *   network.
  * - `paper`: unit costs fitted once to the paper's Gazelle and Delphi rows of Tables 2-4 (their
  *   machines and LAN, so `includesNetwork`), stored in lib/cost/calibrations/paper.json with the
@@ -155,21 +156,31 @@ export async function measuredCalibration(dir: string = RESULTS_DIR): Promise<Ca
   };
   for (const p of he.poly ?? []) {
     const d = p.degree as 1 | 2 | 3;
-    for (const phase of ["offline", "online"] as const) {
-      units[`poly${d}.${phase}`] = {
-        seconds: need(p[`${phase}UsPerElement`], `poly ${phase}UsPerElement`, "bench_he.json") * 1e-6,
-        toServer: need(
-          p[`${phase}BytesToServerPerElement`],
-          `poly ${phase}BytesToServerPerElement`,
-          "bench_he.json",
-        ),
-        toClient: need(
-          p[`${phase}BytesToClientPerElement`],
-          `poly ${phase}BytesToClientPerElement`,
-          "bench_he.json",
-        ),
-      };
+    units[`poly${d}.online`] = {
+      seconds: need(p.onlineUsPerElement, "poly onlineUsPerElement", "bench_he.json") * 1e-6,
+      toServer: need(p.onlineBytesToServerPerElement, "poly onlineBytesToServerPerElement", "bench_he.json"),
+      toClient: need(p.onlineBytesToClientPerElement, "poly onlineBytesToClientPerElement", "bench_he.json"),
+    };
+    // Offline, the HE correlations are paid per whole ciphertext chunk and the rest per element:
+    // fitted to the batch sizes bench:he ran (one within a chunk, one of many chunks).
+    const sizes: Json[] = p.offlineSizes ?? [];
+    if (sizes.length < 2) {
+      throw new Error(
+        "measured calibration: bench_he.json has no poly offlineSizes; re-run bench:he with this version",
+      );
     }
+    const features = sizes.map((z) => [
+      need(z.chunks, "poly offlineSizes chunks", "bench_he.json"),
+      need(z.elements, "poly offlineSizes elements", "bench_he.json"),
+    ]);
+    const fit = (value: (z: Json) => number) => nnls(features, sizes.map(value));
+    const [chunkS, elementS] = fit((z) =>
+      need(z.offlineMs, "poly offlineSizes offlineMs", "bench_he.json") / 1000
+    );
+    const [chunkToServer, elementToServer] = fit((z) => z.toServer);
+    const [chunkToClient, elementToClient] = fit((z) => z.toClient);
+    units[`poly${d}.offline`] = { seconds: elementS, toServer: elementToServer, toClient: elementToClient };
+    units[`poly${d}.offline.chunk`] = { seconds: chunkS, toServer: chunkToServer, toClient: chunkToClient };
   }
   return {
     name: "measured",

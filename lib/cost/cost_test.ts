@@ -51,6 +51,7 @@ Deno.test("cost counts: a hand-computed small graph", () => {
     neurons: 48,
     relus: 16,
     poly: { 1: 0, 2: 0, 3: 32 },
+    polyChunks: { 1: 0, 2: 0, 3: 1 },
     constants: 0,
   });
   assert.equal(counts[2].localElements, 2 * 2 * 3, "the pooling counts with the activation's section");
@@ -121,6 +122,11 @@ Deno.test("variants: what runs where", () => {
   const counts = countSchedule(planSchedule(tiny, { model: "tiny", sites: [{ alpha: 1, beta: 2 }] }));
   const act = counts[2];
   assert.deepEqual(sectionWork("delphi", act).offline.activation, { "poly2.offline": 48 });
+  // This project's protocol pays its HE correlations per whole ciphertext chunk.
+  assert.deepEqual(sectionWork("lab", act).offline.activation, {
+    "poly2.offline": 48,
+    "poly2.offline.chunk": 1,
+  });
   assert.throws(() => sectionWork("gazelle", act), /ReLU only/);
   const mixed = countSchedule(planSchedule(tiny, { model: "tiny", sites: [{ alpha: 1 / 3, beta: 3 }] }))[2];
   assert.throws(() => sectionWork("delphi", mixed), /whole layers/);

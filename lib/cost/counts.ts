@@ -10,7 +10,8 @@
 
 import { inferShapes } from "../nn/graph.ts";
 import { outputShape, shapeSize } from "../mpc/he/layer.ts";
-import type { Schedule } from "../mpc/inference/schedule.ts";
+import { type Schedule, SCHEDULE_HE_DEGREE } from "../mpc/inference/schedule.ts";
+import { affineChunks } from "../mpc/he/affine.ts";
 
 /** A linear layer's sizes. */
 export interface LinearCounts {
@@ -46,6 +47,11 @@ export interface ActivationCounts {
   readonly relus: number;
   /** Polynomial neurons by degree 1..3. */
   readonly poly: Readonly<Record<1 | 2 | 3, number>>;
+  /**
+   * HE ciphertext chunks of each degree's batch in this project's polynomial protocol (its
+   * offline correlations, he/affine.ts): a batch of 1,000 neurons costs a whole chunk of N - 1.
+   */
+  readonly polyChunks: Readonly<Record<1 | 2 | 3, number>>;
   /** Degree-0 (pruned) neurons. */
   readonly constants: number;
 }
@@ -108,8 +114,11 @@ export function countSchedule(schedule: Schedule): SectionCounts[] {
       }
       case "activation": {
         const { layout } = step;
-        const poly = { 1: 0, 2: 0, 3: 0 };
-        for (const { degree, indices } of step.poly) poly[degree] = indices.length;
+        const poly = { 1: 0, 2: 0, 3: 0 }, polyChunks = { 1: 0, 2: 0, 3: 0 };
+        for (const { degree, indices } of step.poly) {
+          poly[degree] = indices.length;
+          polyChunks[degree] = affineChunks(SCHEDULE_HE_DEGREE, indices.length);
+        }
         out.push({
           section: step.section,
           kind: "activation",
@@ -119,6 +128,7 @@ export function countSchedule(schedule: Schedule): SectionCounts[] {
             neurons: layout.size,
             relus: layout.relu.length,
             poly,
+            polyChunks,
             constants: layout.constant.length,
           },
         });

@@ -32,6 +32,26 @@ export const LINKS: Readonly<Record<"loopback" | "lan" | "wan", Link>> = {
   wan: { name: "wan", bandwidth: 100e6 / 8, rtt: 40e-3 },
 };
 
+/** What a link probe measured (lib/mpc/transport/probe.ts, results/bench_link.json). */
+export interface LinkProbe {
+  readonly rtt_s: number;
+  readonly to_client_bytes_s: number;
+  readonly to_server_bytes_s: number;
+}
+
+/**
+ * A link as measured: its round trip, and the slower direction's payload throughput (the model
+ * has one rate for both ways). Over loopback this makes moving bytes between the processes cost
+ * time; over a shaped link it is the payload rate left after TCP/IP's headers.
+ */
+export function measuredLink(name: string, probe: LinkProbe): Link {
+  const bandwidth = Math.min(probe.to_client_bytes_s, probe.to_server_bytes_s);
+  if (!(bandwidth > 0 && probe.rtt_s >= 0)) {
+    throw new Error(`link '${name}': a measured link needs a positive throughput and a round trip >= 0`);
+  }
+  return { name, bandwidth, rtt: probe.rtt_s };
+}
+
 /** Bytes each way. */
 export interface Bytes {
   readonly toServer: number;

@@ -19,6 +19,8 @@
 
 import type { SectionCounts } from "./counts.ts";
 import { rotationCounts } from "./rotation_packing.ts";
+import { reluOfflineRoundTrips } from "../mpc/inference/relu.ts";
+import { POLY_OFFLINE_ROUND_TRIPS, POLY_ONLINE_ROUND_TRIPS } from "../mpc/poly/protocol.ts";
 
 /** The protocols the model prices. */
 export const VARIANTS = ["gazelle", "delphi", "safenet", "lab"] as const;
@@ -55,6 +57,13 @@ export const OPERATIONS = [
   "poly1.offline",
   "poly2.offline",
   "poly3.offline",
+  /**
+   * This project's protocol: one HE chunk (N - 1 neurons, every prime of the ring) of a degree's
+   * offline correlations, on top of its per-neuron offline work (oblivious transfer, lift).
+   */
+  "poly1.offline.chunk",
+  "poly2.offline.chunk",
+  "poly3.offline.chunk",
   "poly1.online",
   "poly2.online",
   "poly3.online",
@@ -82,9 +91,18 @@ export interface SectionWork {
 
 const none: PhaseWork = { linear: {}, activation: {}, rounds: 0 };
 
-function polyTally(act: NonNullable<SectionCounts["activation"]>, phase: "offline" | "online"): Tally {
+/** Polynomial work; this project's protocol (`chunked`) also pays its offline HE per whole chunk. */
+function polyTally(
+  act: NonNullable<SectionCounts["activation"]>,
+  phase: "offline" | "online",
+  chunked: boolean,
+): Tally {
   const t: Tally = {};
-  for (const d of [1, 2, 3] as const) if (act.poly[d]) t[`poly${d}.${phase}`] = act.poly[d];
+  for (const d of [1, 2, 3] as const) {
+    if (!act.poly[d]) continue;
+    t[`poly${d}.${phase}`] = act.poly[d];
+    if (chunked && phase === "offline") t[`poly${d}.offline.chunk`] = act.polyChunks[d];
+  }
   return t;
 }
 
@@ -156,13 +174,31 @@ export function sectionWork(variant: Variant, s: SectionCounts): SectionWork {
       const act = s.activation!;
       const gcOff: Tally = act.relus ? { "gc.relu.offline": act.relus } : {};
       const gcOn: Tally = act.relus ? { "gc.relu.online": act.relus } : {};
-      const polys = act.poly[1] + act.poly[2] + act.poly[3];
-      // Garbled ReLUs and polynomial batches each take one round trip per phase.
-      const rounds = (act.relus ? 1 : 0) + (polys ? 1 : 0);
+      const polyBatches = ([1, 2, 3] as const).filter((d) => act.poly[d] > 0).length;
+      // The papers' protocols: one round trip for the garbled ReLUs and one for the polynomials,
+      // per phase. This project's: its garbling batches one after another offline (pipelined
+      // online), and each degree's polynomial batch in turn.
+      const rounds = variant === "lab"
+        ? {
+          offline: reluOfflineRoundTrips(act.relus) + polyBatches * POLY_OFFLINE_ROUND_TRIPS,
+          online: (act.relus ? 1 : 0) + polyBatches * POLY_ONLINE_ROUND_TRIPS,
+        }
+        : {
+          offline: (act.relus ? 1 : 0) + (polyBatches ? 1 : 0),
+          online: (act.relus ? 1 : 0) + (polyBatches ? 1 : 0),
+        };
       return {
         ...base,
-        offline: { linear: {}, activation: { ...gcOff, ...polyTally(act, "offline") }, rounds },
-        online: { linear: { ...local }, activation: { ...gcOn, ...polyTally(act, "online") }, rounds },
+        offline: {
+          linear: {},
+          activation: { ...gcOff, ...polyTally(act, "offline", variant === "lab") },
+          rounds: rounds.offline,
+        },
+        online: {
+          linear: { ...local },
+          activation: { ...gcOn, ...polyTally(act, "online", false) },
+          rounds: rounds.online,
+        },
       };
     }
   }

@@ -4,7 +4,9 @@
  * `lab`) beside the measured run, in total and per layer. The targets (issue 10): time within
  * 20% (offline, online, total), bytes within 5% (each direction).
  *
- * Reads results/bench_protocol.json (the runs) and the benchmark files the calibration is
+ * Reads results/bench_protocol*.json (the runs), results/bench_link.json (what each link
+ * delivered between two processes, `bench:protocol --probe-links`: the links are priced as
+ * measured where it exists, else at their presets) and the benchmark files the calibration is
  * fitted from; computes no protocol itself, so `reproduce` stays quick.
  *
  * @module
@@ -13,7 +15,7 @@
 import { architecture, MODEL_NAMES, type ModelName } from "../nn/architectures.ts";
 import { allReluPlan, type Plan, uniformPlan } from "../nn/plan.ts";
 import { planSchedule } from "../mpc/inference/schedule.ts";
-import { type Calibration, LINKS, measuredCalibration, price } from "../cost/mod.ts";
+import { type Calibration, type Link, LINKS, measuredCalibration, measuredLink, price } from "../cost/mod.ts";
 import type { PlotlyFigure } from "../report/chart.ts";
 import { writeFigure } from "../report/chart.ts";
 import { RESULTS_DIR } from "../report/paths.ts";
@@ -37,6 +39,12 @@ export interface ValidationRow {
   readonly network: ModelName;
   readonly plan: "all_relu" | "plan80";
   readonly link: "loopback" | "lan" | "wan";
+  /** The link as priced: bytes per second (null: unlimited), round trip, and where they come from. */
+  readonly priced_link: {
+    readonly bandwidth_bytes_s: number | null;
+    readonly rtt_s: number;
+    readonly source: string;
+  };
   readonly predicted: Measure;
   readonly measured: Measure;
   /** Per layer (section): predicted and measured offline + online seconds. */
@@ -70,22 +78,39 @@ const BENCH_FILES = {
   wan: "bench_protocol_wan.json",
 } as const;
 
+/** The links as `bench:protocol --probe-links` measured them (results/bench_link.json's content). */
+export function probedLinks(file: Json): Partial<Record<ValidationRow["link"], Link>> {
+  const out: Partial<Record<ValidationRow["link"], Link>> = {};
+  for (const name of Object.keys(LINKS) as ValidationRow["link"][]) {
+    const probe = file?.links?.[name]?.measured;
+    if (probe) out[name] = measuredLink(name, probe);
+  }
+  return out;
+}
+
 /**
  * Predictions against the runs in `bench` (a bench_protocol file's content), made for the link
- * the runs went over.
+ * the runs went over: `priced` as measured, or by default its preset.
  */
 export function validate(
   bench: Json,
   calibration: Calibration,
   link: ValidationRow["link"] = "loopback",
+  priced?: Link,
 ): ValidationRow[] {
+  const pricedLink = priced ?? LINKS[link];
+  const priced_link = {
+    bandwidth_bytes_s: Number.isFinite(pricedLink.bandwidth) ? pricedLink.bandwidth : null,
+    rtt_s: pricedLink.rtt,
+    source: priced ? "measured (results/bench_link.json)" : "preset",
+  };
   const rows: ValidationRow[] = [];
   for (const network of MODEL_NAMES) {
     for (const plan of ["all_relu", "plan80"] as const) {
       const run = bench[network]?.[plan];
       if (!run) continue;
       const schedule = planSchedule(architecture(network), planOf(network, plan), bench.fracBits);
-      const p = price(schedule, { variant: "lab", calibration, link: LINKS[link] });
+      const p = price(schedule, { variant: "lab", calibration, link: pricedLink });
       const layers = p.sections
         .filter((s) => run.layers?.[s.section])
         .map((s) => ({
@@ -97,6 +122,7 @@ export function validate(
         network,
         plan,
         link,
+        priced_link,
         predicted: {
           offline_s: p.offline.total_s,
           online_s: p.online.total_s,
@@ -140,11 +166,12 @@ export async function run(config: ExperimentConfig & { resultsDir?: string }): P
     );
   }
   const calibration = await measuredCalibration(dir);
-  const rows = validate(bench, calibration);
+  const links = probedLinks(await readJsonIfPresent(`${dir}/bench_link.json`));
+  const rows = validate(bench, calibration, "loopback", links.loopback);
   // The shaped links are validated where bench:protocol --link has run.
   for (const link of ["lan", "wan"] as const) {
     const linked = await read(link);
-    if (linked) rows.push(...validate(linked, calibration, link));
+    if (linked) rows.push(...validate(linked, calibration, link, links[link]));
   }
   return {
     config,
@@ -206,7 +233,7 @@ export function chart(result: CostValidationResult): PlotlyFigure {
   const data: Record<string, unknown>[] = result.rows.map((r) => ({
     type: "scatter",
     mode: "markers",
-    name: `${r.network} ${r.plan} (layers)`,
+    name: `${r.network} ${r.plan} ${r.link} (layers)`,
     x: r.layers.map((l) => l.measured_s),
     y: r.layers.map((l) => l.predicted_s),
     text: r.layers.map((l) => l.section),
@@ -219,7 +246,7 @@ export function chart(result: CostValidationResult): PlotlyFigure {
     marker: { symbol: "diamond", size: 11 },
     x: result.rows.map((r) => r.measured.total_s),
     y: result.rows.map((r) => r.predicted.total_s),
-    text: result.rows.map((r) => `${r.network} ${r.plan}`),
+    text: result.rows.map((r) => `${r.network} ${r.plan} ${r.link}`),
     hovertemplate: "%{text}: measured %{x:.2f} s, predicted %{y:.2f} s<extra></extra>",
   });
   data.push({
@@ -233,7 +260,7 @@ export function chart(result: CostValidationResult): PlotlyFigure {
   return {
     data,
     layout: {
-      title: { text: "Cost model (measured calibration) against the real protocol, loopback" },
+      title: { text: "Cost model (measured calibration) against the real protocol" },
       xaxis: { title: { text: "measured seconds" }, type: "log" },
       yaxis: { title: { text: "predicted seconds" }, type: "log" },
       width: 800,
@@ -258,7 +285,7 @@ export async function write(result: CostValidationResult, options: WriteOptions 
 /** Registry entry. */
 export const costValidation: Experiment<ExperimentConfig, CostValidationResult> = {
   name: NAME,
-  title: "Cost model against the real protocol (loopback)",
+  title: "Cost model against the real protocol (loopback, LAN, WAN)",
   run,
   write,
 };

@@ -4,7 +4,7 @@ import { allReluPlan } from "../nn/plan.ts";
 import { planSchedule } from "../mpc/inference/schedule.ts";
 import { price } from "../cost/mod.ts";
 import { toyCalibration, unit } from "../cost/testdata/toy.ts";
-import { reading, tableRows, validate } from "./cost_validation.ts";
+import { probedLinks, reading, tableRows, validate } from "./cost_validation.ts";
 
 const calibration = toyCalibration({
   "lab.session": unit(1, 800_000, 4_000),
@@ -83,4 +83,32 @@ Deno.test("cost validation: predictions beside runs, per layer and in total; the
   assert.equal(wan.link, "wan");
   assert.ok(wan.predicted.total_s > exact[0].predicted.total_s);
   assert.deepEqual(wan.predicted.bytes, exact[0].predicted.bytes);
+  assert.equal(wan.priced_link.source, "preset");
+});
+
+Deno.test("cost validation: links priced as the probe measured them", () => {
+  const links = probedLinks({
+    links: {
+      loopback: { measured: { rtt_s: 2e-4, to_client_bytes_s: 1e9, to_server_bytes_s: 8e8 } },
+      wan: { nominal: { bandwidth_bytes_s: 12.5e6, rtt_s: 0.04 } },
+    },
+  });
+  assert.deepEqual(Object.keys(links), ["loopback"], "only probed links");
+  assert.deepEqual(links.loopback, { name: "loopback", bandwidth: 8e8, rtt: 2e-4 }, "the slower direction");
+  const [preset] = validate(benchFile(1, 1), calibration);
+  const [probed] = validate(benchFile(1, 1), calibration, "loopback", links.loopback);
+  assert.deepEqual(probed.priced_link, {
+    bandwidth_bytes_s: 8e8,
+    rtt_s: 2e-4,
+    source: "measured (results/bench_link.json)",
+  });
+  assert.equal(preset.priced_link.bandwidth_bytes_s, null, "loopback's preset is unlimited");
+  // Moving the bytes now costs time: at least the heavier direction's bytes at the rate.
+  const bytes = Math.max(probed.predicted.bytes.to_server, probed.predicted.bytes.to_client);
+  assert.ok(probed.predicted.total_s - preset.predicted.total_s >= bytes / 8e8 * 0.99);
+  assert.throws(
+    () =>
+      probedLinks({ links: { lan: { measured: { rtt_s: 0, to_client_bytes_s: 0, to_server_bytes_s: 1 } } } }),
+    /positive throughput/,
+  );
 });

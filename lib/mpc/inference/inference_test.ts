@@ -8,6 +8,17 @@ import { InferenceClient } from "./client.ts";
 import { memoryChannelPair } from "../transport.ts";
 import type { ChannelFunction } from "../../nn/fold.ts";
 import type { InputOp } from "../../nn/graph.ts";
+import { buildSchedule } from "./schedule.ts";
+import { publicNetwork } from "./public.ts";
+import { type Calibration, OPERATIONS, price as priceOf } from "../../cost/mod.ts";
+
+/** Every operation free: pricing only counts (here, round trips). */
+const ROUNDS_ONLY: Calibration = {
+  name: "rounds only",
+  source: "test",
+  includesNetwork: false,
+  units: Object.fromEntries(OPERATIONS.map((op) => [op, { seconds: 0, toServer: 0, toClient: 0 }])),
+};
 
 const ALL: readonly ChannelFunction[] = ["relu", 0, 1, 2, 3];
 
@@ -111,4 +122,20 @@ Deno.test("offline phases can be prepared ahead, before the images are known, an
       Array.from(referenceForward(served.net, served.graph, x).logits),
     )
   );
+});
+
+Deno.test("secure inference: each activation site's offline round trips are the cost model's", async () => {
+  for (const seed of [9, 10]) {
+    const served = randomServed(seed, ALL);
+    const run = await runPair(served, images(served, 1, seed), seed);
+    const price = priceOf(buildSchedule(publicNetwork(served.net, served.graph)), {
+      variant: "lab",
+      calibration: ROUNDS_ONLY,
+    });
+    const counted = run.client.stats().sections;
+    for (const section of price.sections.filter((s) => s.kind === "activation")) {
+      const cell = counted.find((c) => c.section === section.section && c.phase === "offline");
+      assert.equal(cell?.roundTrips ?? 0, section.offline.rounds, `graph ${seed} ${section.section}`);
+    }
+  }
 });

@@ -18,6 +18,14 @@ import type { EvaluatorReluBatch, GarblerReluBatch, ReluEvaluator, ReluGarbler }
  */
 export const RELU_BATCH = 2048;
 
+/**
+ * Round trips of the offline phase for `n` ReLUs: each garbling batch is a request and its
+ * answer, one after another. (Online, the batches overlap: one round trip in all.)
+ */
+export function reluOfflineRoundTrips(n: number): number {
+  return Math.ceil(n / RELU_BATCH);
+}
+
 /** The garbler's offline for `n` ReLUs with truncation by `shift` bits. */
 export async function garbleRelus(g: ReluGarbler, n: number, shift: number): Promise<GarblerReluBatch[]> {
   const batches: GarblerReluBatch[] = [];

@@ -322,6 +322,14 @@ export async function polyOfflineServer(
 }
 
 /**
+ * Round trips of one polynomial batch (one degree at one site), as the client counts them:
+ * offline one HE exchange per prime of the ring, one after another (the OT pads and the
+ * correction ride on them); online one.
+ */
+export const POLY_OFFLINE_ROUND_TRIPS = RING.length;
+export const POLY_ONLINE_ROUND_TRIPS = 1;
+
+/**
  * Client, offline: `c` is its F_p share of the input (inFracBits), `nextMask` its next-layer
  * mask r' (its share of the output). `keys` may be null only in insecure dealer mode; `ot` is
  * the session's OT extension with the client as sender.

@@ -13,6 +13,8 @@ import {
   CORRECTION_KIND,
   elementStatisticalDistance,
   MASKED_KIND,
+  POLY_OFFLINE_ROUND_TRIPS,
+  POLY_ONLINE_ROUND_TRIPS,
   polyOfflineClient,
   polyOfflineServer,
   polyOnlineClient,
@@ -72,6 +74,7 @@ async function run(
       q2: answerKey(hq2, keys.q2.publicKey),
     };
   }
+  cch.setPhase("offline");
   const [cs, ss] = await Promise.all([
     polyOfflineClient(cch, keys, clientOt, layout, c, nextMask, prg, options),
     polyOfflineServer(sch, he, serverOt, layout, perElement, prg, options),
@@ -80,10 +83,12 @@ async function run(
     for (const key of [keys.p, keys.q, keys.q2]) disposeKeys(key);
     for (const key of [he!.p, he!.q, he!.q2]) disposeAnswerKey(key);
   }
+  cch.setPhase("online");
   const [, z] = await Promise.all([polyOnlineClient(cch, cs), polyOnlineServer(sch, ss, s)]);
+  const { phases } = cch.stats();
   cch.close();
   sch0.close();
-  return { out: Fp.addVec(z, nextMask), y, perElement, view: sch.received, layout };
+  return { out: Fp.addVec(z, nextMask), y, perElement, view: sch.received, layout, phases };
 }
 
 /** Asserts each output is one of the four values the protocol's two truncations allow. */
@@ -135,7 +140,7 @@ for (const degree of [0, 1, 2, 3] as PolyDegree[]) {
 for (const degree of [2, 3] as PolyDegree[]) {
   Deno.test(`poly degree ${degree} with HE correlations: exact within truncation`, async () => {
     const ys = Array.from({ length: 300 }, (_, i) => 4 * Math.cos(i) - 0.5);
-    const { out, y, perElement } = await run(
+    const { out, y, perElement, phases } = await run(
       degree,
       ys,
       coeffs3.map((c) => c.slice(0, degree + 1)),
@@ -143,6 +148,11 @@ for (const degree of [2, 3] as PolyDegree[]) {
       true,
     );
     assertWithinTruncation(degree, out, y, perElement);
+    // The cost model's round trips are the protocol's (degree 0 sends its mask and waits for nothing).
+    if (degree > 0) {
+      assert.equal(phases.offline.roundTrips, POLY_OFFLINE_ROUND_TRIPS);
+      assert.equal(phases.online.roundTrips, POLY_ONLINE_ROUND_TRIPS);
+    }
   });
 }
 
