@@ -6,7 +6,8 @@
  *
  * Each source is built with the system's C compiler (`cc -O3 -march=native`, so for this
  * machine) into ~/.cache/safenet/native/, named by a hash of the source and flags: a changed
- * source builds anew, and two processes building at once each rename a complete file into place.
+ * source builds anew, and builders racing (two processes, or two workers of one) each compile to
+ * a file of their own and rename a complete library into place.
  * `SAFENET_NATIVE=0` keeps the fallbacks; without a compiler (or without --allow-run /
  * --allow-ffi) they stay too, after a one-line notice.
  *
@@ -33,7 +34,7 @@ function build(source: string): string {
     // Not built yet.
   }
   Deno.mkdirSync(dir, { recursive: true });
-  const partial = `${library}.${Deno.pid}.partial`;
+  const partial = `${library}.${crypto.randomUUID()}.partial`;
   let result: Deno.CommandOutput;
   try {
     result = new Deno.Command("cc", { args: [...FLAGS, "-o", partial, path, "-lm"], stderr: "piped" })
