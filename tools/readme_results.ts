@@ -109,7 +109,7 @@ function trainSection(bench: Json | undefined, model: Json | undefined, plan80: 
     ]);
     const cKernels: string[] = bench.native?.cKernels ?? [];
     const kernels = bench.native
-      ? `native ${bench.native.library} convolutions${cKernels.length ? `, C ${cKernels.join(" and ")}` : ""}`
+      ? `native ${bench.native.library} convolutions${cKernels.length ? `; C ${cKernels.join(", ")}` : ""}`
       : "wasm + SIMD";
     parts.push(
       table([

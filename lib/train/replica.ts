@@ -225,9 +225,9 @@ export class Replica {
       const grads = this.#trainable.map((v) => {
         const g = tf.tensor(flat.subarray(at, at + v.size), v.shape, "float32");
         at += v.size;
-        return scale === 1 ? g : tf.mul(g, scale);
+        return g;
       });
-      this.#sgd.apply(grads, lr);
+      this.#sgd.apply(grads, lr, scale);
     });
     return true;
   }

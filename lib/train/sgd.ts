@@ -3,11 +3,29 @@
  * d = g + wd * w (wd only on kernels), v = mu * v + d, w = w - lr * v.
  *
  * Written out instead of `tf.train.momentum` because the decay must skip batch-norm and bias
- * parameters and because the momentum buffers are checkpointed and restored exactly.
+ * parameters and because the momentum buffers are checkpointed and restored exactly. On the cpu
+ * and wasm backends each variable's update is one pass of a C kernel (native/sgd.ts) where it
+ * builds, else six tfjs ops.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { withViews } from "../nn/kernels/views.ts";
+import { sgdNative, type SgdStep } from "../nn/native/sgd.ts";
+
+/** Name of the fused update kernel (cpu and wasm backends, where the C kernel builds). */
+const SGD_KERNEL = "SafenetSgdMomentum";
+
+const sgdKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { w, v, g } = inputs as Record<string, tf.TensorInfo>;
+  return withViews(backend, [w, v, g], [w.shape, w.shape], ([ws, vs, gs], [wOut, vOut]) => {
+    sgdNative()!(ws, vs, gs, wOut, vOut, attrs as unknown as SgdStep);
+  });
+};
+
+for (const backendName of ["cpu", "wasm"]) {
+  tf.registerKernel({ kernelName: SGD_KERNEL, backendName, kernelFunc: sgdKernel });
+}
 
 /** Hyper-parameters of {@link SgdMomentum}. */
 export interface SgdOptions {
@@ -56,15 +74,37 @@ export class SgdMomentum {
     this.#momentum = mu;
   }
 
-  /** One update with learning rate `lr`; `grads[i]` matches variable i in shape. */
-  apply(grads: readonly tf.Tensor[], lr: number): void {
+  /**
+   * One update with learning rate `lr`; `grads[i]` matches variable i in shape and is scaled by
+   * `scale` (gradient clipping) first.
+   */
+  apply(grads: readonly tf.Tensor[], lr: number, scale = 1): void {
+    const fused = tf.getKernel(SGD_KERNEL, tf.getBackend()) !== undefined && sgdNative() !== null;
     tf.tidy(() => {
       const mu = tf.scalar(this.#momentum);
       const wd = tf.scalar(this.#weightDecay);
       const rate = tf.scalar(lr);
       this.#vars.forEach((w, i) => {
-        let d = grads[i];
-        if (this.#decay[i] && this.#weightDecay !== 0) d = tf.add(d, tf.mul(wd, w));
+        const weightDecay = this.#decay[i] ? this.#weightDecay : 0;
+        if (fused && w.dtype === "float32") {
+          const step: SgdStep = {
+            lr,
+            momentum: this.#momentum,
+            weightDecay,
+            scale,
+            nesterov: this.#nesterov,
+          };
+          const [wNew, vNew] = tf.engine().runKernel(
+            SGD_KERNEL,
+            { w, v: this.#buffers[i], g: grads[i] },
+            step as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor[];
+          this.#buffers[i].assign(vNew);
+          w.assign(wNew);
+          return;
+        }
+        let d = scale === 1 ? grads[i] : tf.mul(grads[i], scale);
+        if (weightDecay !== 0) d = tf.add(d, tf.mul(wd, w));
         const v = tf.add(tf.mul(mu, this.#buffers[i]), d);
         this.#buffers[i].assign(v);
         const stepDir = this.#nesterov ? tf.add(d, tf.mul(mu, v)) : v;

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import { fileURLToPath } from "node:url";
 import { assign, flatten, SgdMomentum } from "./sgd.ts";
+import { sgdNative } from "../nn/native/sgd.ts";
 
 await tf.setBackend("cpu");
 
@@ -34,4 +36,51 @@ Deno.test("flatten and assign round-trip several variables and check the length"
 
 Deno.test("decay flags must match the variables", () => {
   assert.throws(() => new SgdMomentum([tf.variable(tf.zeros([1]))], []), /1 variables but 0 decay flags/);
+});
+
+Deno.test("three steps on random variables: clipped, decayed or not, plain and Nesterov, as the formulas say", () => {
+  let seed = 3;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
+  for (const nesterov of [false, true]) {
+    const shapes = [[3, 4], [5]], decay = [true, false];
+    const w0 = shapes.map((sh) => Array.from({ length: sh.reduce((a, b) => a * b) }, rand));
+    const vars = w0.map((w, i) => tf.variable(tf.tensor(w, shapes[i])));
+    const sgd = new SgdMomentum(vars, decay, { momentum: 0.9, weightDecay: 0.01, nesterov });
+    const w = w0.map((x) => [...x]), v = w0.map((x) => x.map(() => 0));
+    for (let step = 0; step < 3; step++) {
+      const g = w0.map((x) => x.map(rand)), lr = 0.1 / (step + 1), scale = step === 1 ? 0.5 : 1;
+      sgd.apply(g.map((x, i) => tf.tensor(x, shapes[i])), lr, scale);
+      w.forEach((wi, i) =>
+        wi.forEach((x, j) => {
+          const d = scale * g[i][j] + (decay[i] ? 0.01 * x : 0);
+          v[i][j] = 0.9 * v[i][j] + d;
+          wi[j] = x - lr * (nesterov ? d + 0.9 * v[i][j] : v[i][j]);
+        })
+      );
+    }
+    vars.forEach((x, i) =>
+      Array.from(x.dataSync()).forEach((got, j) =>
+        assert.ok(
+          Math.abs(got - w[i][j]) < 1e-6,
+          `nesterov ${nesterov}, var ${i}[${j}]: ${got} vs ${w[i][j]}`,
+        )
+      )
+    );
+    const state = sgd.state();
+    v.flat().forEach((want, j) => assert.ok(Math.abs(state[j] - want) < 1e-6, `momentum ${j}`));
+    sgd.dispose();
+  }
+});
+
+Deno.test("the update runs the C kernel here, and its fallback (SAFENET_NATIVE=0) passes the same tests", async () => {
+  assert.ok(sgdNative(), "the C kernel must build here (tools/setup.sh installs gcc)");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "-A", "--filter", "steps", fileURLToPath(import.meta.url)],
+    env: { SAFENET_NATIVE: "0" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert.ok(out.success, text);
+  assert.match(text, /2 passed/);
 });

@@ -1,5 +1,5 @@
 /**
- * The project's own C kernels (masked_activation.c, batch_norm.c): elementwise and per-channel
+ * The project's own C kernels (masked_activation.c, batch_norm.c, sgd.c): elementwise and per-channel
  * work that no library offers fused, compiled on first use and called through Deno FFI on the
  * tensors in place. The C loops vectorise where the JavaScript or tfjs-op versions (their
  * fallbacks) cannot.

@@ -1,7 +1,8 @@
 /**
  * Native (oneDNN) kernels under the wasm backend: convolution forward, backward-data and
  * backward-weights run in oneDNN, on the tfjs tensors in place; everything else stays in wasm
- * (except the masked activation, whose fused kernels call C of their own: masked.ts).
+ * (except batch norm in training, the masked activation and the SGD update, which call the
+ * project's own C kernels: c_kernels.ts).
  *
  * Environment (read once per thread, when the kernels are first registered):
  * - `SAFENET_NATIVE=0` keeps the wasm kernels;
@@ -20,6 +21,7 @@
 import { ConvKernels, NATIVE_CONV_KERNELS } from "./conv.ts";
 import { batchNormNative } from "./batch_norm.ts";
 import { maskedNative } from "./masked.ts";
+import { sgdNative } from "./sgd.ts";
 import { Dnnl } from "./dnnl.ts";
 import { registerOverride } from "../kernels/override.ts";
 import { WASM_TRAINING_KERNELS } from "../kernels/mod.ts";
@@ -64,6 +66,7 @@ function open(threads = 1): typeof opened {
         cKernels: [
           ...(maskedNative() ? ["masked activation"] : []),
           ...(batchNormNative() ? ["batch norm (training)"] : []),
+          ...(sgdNative() ? ["SGD update"] : []),
         ],
       },
     };
