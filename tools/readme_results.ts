@@ -10,6 +10,7 @@ import {
   reading as validationReading,
   tableRows as validationRows,
 } from "../lib/experiments/cost_validation.ts";
+import { reading as fig1Reading, tableRows as fig1Rows } from "../lib/experiments/fig1_delphi_layers.ts";
 import { allReluPlan, type Plan, uniformPlan } from "../lib/nn/plan.ts";
 import { DEFAULT_FRAC_BITS } from "../lib/mpc/fixed.ts";
 import { FLOOD_STATISTICAL_BITS } from "../lib/mpc/he/answer.ts";
@@ -65,6 +66,34 @@ function table(header: string[], rows: unknown[][]): string {
     `| ${header.map(() => "---").join(" | ")} |`,
     ...rows.map((r) => `| ${r.join(" | ")} |`),
   ].join("\n");
+}
+
+/** What replacing every layer does to this project's protocol (measured calibration), if priced. */
+function labProtocolNote(points: Json[]): string {
+  const [first, last] = [points[0].measuredModel, points.at(-1).measuredModel];
+  if (!first || !last) return "";
+  return `On this project's protocol (cost model, measured calibration) the total goes from ${
+    fmt(first.total)
+  } s ` +
+    `with every ReLU to ${
+      fmt(last.total)
+    } s with none: its polynomial correlations cost about as much offline ` +
+    `as the garbled ReLUs they replace (one HE exchange per prime of its ring), while online activation time ` +
+    `falls from ${fmt(first.onlineActivation)} s to ${fmt(last.onlineActivation)} s.`;
+}
+
+/** Figure 1 from its result file: latency per k from the cost model, accuracy per fine-tuned network. */
+function fig1Section(file: Json): string {
+  const result = { config: { profile: file.meta.profile, seed: file.meta.seed }, ...file.data };
+  const rows = fig1Rows(result);
+  const columns = Object.keys(rows[0] ?? {});
+  return `### Figure 1: Delphi replacing the last k ReLU layers of CNN-7 by degree-2 polynomials\n\n` +
+    table(columns, rows.map((r) => columns.map((c) => String(r[c] ?? "—")))) +
+    `\n\n${fig1Reading(result)} ${
+      labProtocolNote(file.data.points)
+    } Each network fine-tuned for 5 epochs from the shipped CNN-7 ` +
+    `(\`data/pretrained/cnn7-delphi<k>/training.json\` holds its command); test accuracy on the 10,000 test images. ` +
+    `See \`notebooks/fig1_delphi_layers.ipynb\`. ${provenance(file)}`;
 }
 
 function fig2Section(file: Json): string {
@@ -359,7 +388,9 @@ function pricedLinks(rows: Json[]): string {
   const links = new Map<string, Json>();
   for (const r of rows) links.set(r.link, r.priced_link);
   const parts = [...links].map(([name, l]) => {
-    const rate = l.bandwidth_bytes_s === null ? "unlimited" : `${(l.bandwidth_bytes_s * 8 / 1e6).toFixed(0)} Mbit/s`;
+    const rate = l.bandwidth_bytes_s === null
+      ? "unlimited"
+      : `${(l.bandwidth_bytes_s * 8 / 1e6).toFixed(0)} Mbit/s`;
     return `${name} ${rate}, round trip ${(l.rtt_s * 1000).toFixed(2)} ms (${l.source})`;
   });
   return `Links as priced: ${parts.join("; ")}.`;
@@ -376,7 +407,9 @@ function validationSection(file: Json): string {
     `\n\n${
       validationReading(result)
     } Predicted / measured seconds; bytes as the relative difference of the ` +
-    `prediction. ${pricedLinks(file.data.rows)} The polynomial protocol's offline HE is priced per ciphertext ` +
+    `prediction. ${
+      pricedLinks(file.data.rows)
+    } The polynomial protocol's offline HE is priced per ciphertext ` +
     `chunk and each sub-protocol's round trips as it makes them (both checked against counted traffic by tests). ` +
     `Where time still falls short: the unit costs come from in-process microbenchmarks (bench:he, bench:gc), ` +
     `which miss some of the two processes' per-message work; online, partial plans leave few and small garbling ` +
@@ -556,6 +589,8 @@ async function main(): Promise<void> {
     "## Results",
     "Every number below is read from `results/` (regenerate with the tasks named).",
   ];
+  const fig1 = await readJson("results/fig1_delphi_layers_quick.json");
+  if (fig1) sections.push(fig1Section(fig1));
   const fig2 = await readJson("results/fig2_relu_distribution_quick.json");
   if (fig2) sections.push(fig2Section(fig2));
   sections.push(

@@ -67,6 +67,17 @@ export function lastLayersPlan(k: number): Plan {
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
+/**
+ * The command that fine-tunes the network of panel (b) with the last `k` layers degree 2: five
+ * epochs from the shipped CNN-7 at a low cosine learning rate (the stable recipe for networks
+ * with polynomials: frozen batch-norm statistics, clipped gradients; `deno task train` defaults).
+ */
+export function fineTuneCommand(k: number): string {
+  return `tools/deno task train --model cnn7 --dataset cifar10 --init data/pretrained/cnn7 ` +
+    `--plan ${delphiPlanFile(k)} --epochs 5 --schedule cosine:0.005:1 --seed 1 ` +
+    `--run cnn7-delphi${k} --out data/pretrained/cnn7-delphi${k}`;
+}
+
 /** A JSON file read as untyped data (benchmark files, training records), undefined if absent. */
 const readJson = (path: string) => readJsonIfPresent(path) as Promise<Json | undefined>;
 
@@ -92,9 +103,7 @@ export async function run(config: ExperimentConfig & { resultsDir?: string }): P
       measuredModel: measured ? asPaperRow(price(schedule, { variant: "lab", calibration: measured })) : null,
       runTotal: k === 0 ? bench?.cnn7?.all_relu?.total_s ?? null : null,
       accuracy: typeof record?.testAccuracy === "number" ? 100 * record.testAccuracy : null,
-      trainCommand:
-        `tools/deno task train --model cnn7 --init data/pretrained/cnn7 --plan <last ${k} layers, degree 2> ` +
-        `--epochs 10 --run cnn7-delphi${k} --out data/pretrained/cnn7-delphi${k}`,
+      trainCommand: fineTuneCommand(k),
     });
   }
   const allRelu = points[0].accuracy;
