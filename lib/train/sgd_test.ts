@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { fileURLToPath } from "node:url";
+import { passesWithoutNative } from "../nn/native/_test_util.ts";
 import { assign, flatten, SgdMomentum } from "./sgd.ts";
 import { sgdNative } from "../nn/native/sgd.ts";
 
@@ -74,13 +74,5 @@ Deno.test("three steps on random variables: clipped, decayed or not, plain and N
 
 Deno.test("the update runs the C kernel here, and its fallback (SAFENET_NATIVE=0) passes the same tests", async () => {
   assert.ok(sgdNative(), "the C kernel must build here (tools/setup.sh installs gcc)");
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "--filter", "steps", fileURLToPath(import.meta.url)],
-    env: { SAFENET_NATIVE: "0" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  assert.ok(out.success, text);
-  assert.match(text, /2 passed/);
+  await passesWithoutNative(new URL(import.meta.url), "steps", 2);
 });

@@ -97,10 +97,20 @@ export function batchNormTraining<T extends tf.Tensor>(
   const c = x.shape[x.rank - 1];
   const native = x.dtype === "float32" && c <= MAX_NATIVE_BN_CHANNELS &&
     tf.getKernel(BN_TRAINING_KERNEL, tf.getBackend()) !== undefined && batchNormNative() !== null;
-  return native
-    ? batchNormTrainingNative(x, gamma, beta, epsilon, activation)
-    : batchNormTrainingOps(x, gamma, beta, epsilon, activation);
+  const args: BatchNormArgs = [x, gamma, beta, epsilon, activation];
+  return (native
+    ? batchNormTrainingNative(...args)
+    : batchNormTrainingOps(...args)) as BatchNormTrainingResult<T>;
 }
+
+/** batchNormTraining's arguments, as either implementation takes them. */
+type BatchNormArgs = [
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+  activation: "linear" | "relu",
+];
 
 /** Name of the native forward kernel (cpu and wasm backends): outputs y and the statistics [4, C]. */
 const BN_TRAINING_KERNEL = "SafenetBatchNormTraining";
@@ -136,13 +146,9 @@ for (const backendName of ["cpu", "wasm"]) {
   tf.registerKernel({ kernelName: BN_TRAINING_GRAD_KERNEL, backendName, kernelFunc: gradKernel });
 }
 
-function batchNormTrainingNative<T extends tf.Tensor>(
-  x: T,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  epsilon: number,
-  activation: "linear" | "relu",
-): BatchNormTrainingResult<T> {
+function batchNormTrainingNative(
+  ...[x, gamma, beta, epsilon, activation]: BatchNormArgs
+): BatchNormTrainingResult<tf.Tensor> {
   const c = x.shape[x.rank - 1];
   const attrs = { epsilon, relu: activation === "relu" } as unknown as tf.NamedAttrMap;
   let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
@@ -170,18 +176,14 @@ function batchNormTrainingNative<T extends tf.Tensor>(
       },
     };
   });
-  const y = op(x, gamma, beta) as T;
+  const y = op(x, gamma, beta);
   return { y, mean: stats![0], variance: stats![1] };
 }
 
 /** The same in tfjs ops: the closed-form gradient as a dozen kernel calls. */
-function batchNormTrainingOps<T extends tf.Tensor>(
-  x: T,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  epsilon: number,
-  activation: "linear" | "relu",
-): BatchNormTrainingResult<T> {
+function batchNormTrainingOps(
+  ...[x, gamma, beta, epsilon, activation]: BatchNormArgs
+): BatchNormTrainingResult<tf.Tensor> {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const m = x.size / x.shape[x.rank - 1];
   let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
@@ -212,6 +214,6 @@ function batchNormTrainingOps<T extends tf.Tensor>(
       },
     };
   });
-  const y = op(x, gamma, beta) as T;
+  const y = op(x, gamma, beta);
   return { y, mean: stats![0], variance: stats![1] };
 }

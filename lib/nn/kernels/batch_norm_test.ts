@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
 import { assertMatchesCpu, randomTensor, relativeError, runOn } from "./_test_util.ts";
-import { fileURLToPath } from "node:url";
+import { passesWithoutNative } from "../native/_test_util.ts";
 import { batchNormTraining } from "./batch_norm.ts";
 import { batchNormNative } from "../native/batch_norm.ts";
 
@@ -82,13 +82,5 @@ Deno.test("batchNormTraining leaves no tensors behind once its statistics are di
 
 Deno.test("batchNormTraining runs the C kernels here, and their fallback (SAFENET_NATIVE=0) passes the same tests", async () => {
   assert.ok(batchNormNative(), "the C kernels must build here (tools/setup.sh installs gcc)");
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "--filter", "batchNormTraining (", fileURLToPath(import.meta.url)],
-    env: { SAFENET_NATIVE: "0" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  assert.ok(out.success, text);
-  assert.match(text, /2 passed/);
+  await passesWithoutNative(new URL(import.meta.url), "batchNormTraining (", 2);
 });
