@@ -236,6 +236,11 @@ async function runParties(
   }
 }
 
+/** A party's arguments for running over `net`: the server's address and the round trip to emulate. */
+function wireArgs(net?: NetnsLink): string[] {
+  return net ? ["--host", net.serverHost, "--rtt-ms", String(net.link.rtt * 1000)] : [];
+}
+
 /** Both parties' statistics of one end-to-end run between two processes. */
 async function endToEnd(
   setup: Setup,
@@ -245,7 +250,7 @@ async function endToEnd(
   const args = (role: string, port: string) => [
     ...["--role", role, "--port", port, "--models", setup.model, "--plan", plan],
     ...["--frac-bits", String(setup.fracBits)],
-    ...(net ? ["--host", net.serverHost, "--rtt-ms", String(net.link.rtt * 1000)] : []),
+    ...wireArgs(net),
   ];
   const { server, client } = await runParties(
     "end-to-end run",
@@ -273,7 +278,7 @@ async function probeLinks(log: (text: string) => void): Promise<Record<string, u
       : undefined;
     try {
       const bulk = String(probeBytes(link.bandwidth));
-      const wire = net ? ["--host", net.serverHost, "--rtt-ms", String(link.rtt * 1000)] : [];
+      const wire = wireArgs(net);
       const { server } = await runParties(
         `probe of the ${link.name} link`,
         ["--role", "link-server", "--port", "0", "--bulk-bytes", bulk, ...wire],

@@ -12,6 +12,7 @@
  * @module
  */
 import type { Channel } from "../channel.ts";
+import { median } from "../../report/stats.ts";
 
 /** A link as measured. */
 export interface LinkMeasurement {
@@ -47,8 +48,6 @@ function shape(o: ProbeOptions) {
   }
   return { frameBytes, frames: Math.ceil(o.bulkBytes / frameBytes), pings };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** The server's side: drives the probe and returns the measurement. */
 export async function probeLinkServer(ch: Channel, options: ProbeOptions): Promise<LinkMeasurement> {
