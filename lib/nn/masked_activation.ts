@@ -31,7 +31,7 @@ import {
   MAX_DEGREE,
 } from "./approximation.ts";
 import { maskedNative, MAX_NATIVE_CHANNELS } from "./native/masked.ts";
-import { withViews } from "./kernels/views.ts";
+import { registerViewKernels, withViews } from "./kernels/views.ts";
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 
@@ -132,10 +132,10 @@ const gradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   );
 };
 
-for (const backendName of ["cpu", "wasm"]) {
-  tf.registerKernel({ kernelName: MASKED_ACTIVATION_KERNEL, backendName, kernelFunc: forwardKernel });
-  tf.registerKernel({ kernelName: MASKED_ACTIVATION_GRAD_KERNEL, backendName, kernelFunc: gradKernel });
-}
+registerViewKernels({
+  [MASKED_ACTIVATION_KERNEL]: forwardKernel,
+  [MASKED_ACTIVATION_GRAD_KERNEL]: gradKernel,
+});
 
 /**
  * The masked activation as tensor maths: relu(x) x (1 - mask) + poly(x) with coefficients

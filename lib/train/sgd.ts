@@ -10,7 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { withViews } from "../nn/kernels/views.ts";
+import { registerViewKernels, withViews } from "../nn/kernels/views.ts";
 import { sgdNative, type SgdStep } from "../nn/native/sgd.ts";
 
 /** Name of the fused update kernel (cpu and wasm backends, where the C kernel builds). */
@@ -23,9 +23,7 @@ const sgdKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   });
 };
 
-for (const backendName of ["cpu", "wasm"]) {
-  tf.registerKernel({ kernelName: SGD_KERNEL, backendName, kernelFunc: sgdKernel });
-}
+registerViewKernels({ [SGD_KERNEL]: sgdKernel });
 
 /** Hyper-parameters of {@link SgdMomentum}. */
 export interface SgdOptions {

@@ -13,7 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelOverride } from "./override.ts";
-import { withViews } from "./views.ts";
+import { registerViewKernels, withViews } from "./views.ts";
 import { batchNormNative, MAX_NATIVE_BN_CHANNELS } from "../native/batch_norm.ts";
 
 /**
@@ -141,10 +141,7 @@ const gradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   );
 };
 
-for (const backendName of ["cpu", "wasm"]) {
-  tf.registerKernel({ kernelName: BN_TRAINING_KERNEL, backendName, kernelFunc: forwardKernel });
-  tf.registerKernel({ kernelName: BN_TRAINING_GRAD_KERNEL, backendName, kernelFunc: gradKernel });
-}
+registerViewKernels({ [BN_TRAINING_KERNEL]: forwardKernel, [BN_TRAINING_GRAD_KERNEL]: gradKernel });
 
 function batchNormTrainingNative(
   ...[x, gamma, beta, epsilon, activation]: BatchNormArgs

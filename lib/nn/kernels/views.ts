@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
 
 /** The parts of the cpu and wasm backends the views need. */
 type Backend = {
@@ -37,4 +37,13 @@ export function withViews(
   const values = outputShapes.map((shape) => new Float32Array(shape.reduce((x, y) => x * y, 1)));
   body(inputs.map((t) => b.data!.get(t.dataId).values), values);
   return outputShapes.map((shape, i) => b.makeTensorInfo!(shape, "float32", values[i]));
+}
+
+/** Registers kernels written with {@link withViews} under their names on the cpu and wasm backends. */
+export function registerViewKernels(kernels: Record<string, tf.KernelFunc>): void {
+  for (const backendName of ["cpu", "wasm"]) {
+    for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
+      tf.registerKernel({ kernelName, backendName, kernelFunc });
+    }
+  }
 }
