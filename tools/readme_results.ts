@@ -70,7 +70,7 @@ function table(header: string[], rows: unknown[][]): string {
 
 /** What replacing every layer does to this project's protocol (measured calibration), if priced. */
 function labProtocolNote(points: Json[]): string {
-  const [first, last] = [points[0].measuredModel, points.at(-1).measuredModel];
+  const [first, last] = [points[0].measuredModel, points[points.length - 1].measuredModel];
   if (!first || !last) return "";
   return `On this project's protocol (cost model, measured calibration) the total goes from ${
     fmt(first.total)
@@ -418,8 +418,29 @@ function validationSection(file: Json): string {
     `them). See \`notebooks/cost_validation.ipynb\`; ${provenance(file)}`;
 }
 
+/**
+ * The round trips the link probe measured (results/bench_link.json), which is what the runs met: the
+ * emulated delay waits on timers that cannot go much below 2 ms a side, so the LAN's is not 0.5 ms.
+ */
+function probedRoundTrips(probe: Json | undefined): string {
+  const measured = ["lan", "wan"].flatMap((l) => {
+    const m = probe?.links?.[l]?.measured;
+    if (!m) return [];
+    return `${l.toUpperCase()} ${fmt(m.rtt_s * 1000, 1)} ms and ${
+      fmt(m.to_client_bytes_s * 8 / 1e6, 0)
+    } Mbit/s`;
+  });
+  return measured.length === 0
+    ? ""
+    : `As measured between the two processes (\`bench:protocol --probe-links\`): ` +
+      `${
+        measured.join(", ")
+      }; the emulated delay waits on timers that do not go much below 2 ms a side, so the ` +
+      `LAN runs met a longer round trip than the preset's. `;
+}
+
 /** The end-to-end runs over the shaped LAN and WAN links (bench:protocol --link), where run. */
-function linksSection(files: Json[]): string {
+function linksSection(files: Json[], probe: Json | undefined): string {
   const rows = files.flatMap((file) =>
     MODEL_NAMES.filter((m) => file[m]).flatMap((model) =>
       (["all_relu", "plan80"] as const).filter((p) => file[model][p]).map((plan) => {
@@ -444,7 +465,9 @@ function linksSection(files: Json[]): string {
     } ms round trip. Bandwidth is ` +
     "limited for real (a veth pair between two network namespaces, a tbf qdisc on each end); the round trip is " +
     "emulated in the transport (each side delays what it receives by half of it; this kernel has no netem). " +
-    `Same weights as the loopback runs; one run each. ${files.map(provenance).join(" ")}`;
+    `${probedRoundTrips(probe)}Same weights as the loopback runs; one run each. ${
+      files.map(provenance).join(" ")
+    }`;
 }
 
 /** The protocol's statistical distances per inference, computed (not measured) from the schedules. */
@@ -614,7 +637,7 @@ async function main(): Promise<void> {
     await readJson("results/bench_protocol_wan.json"),
   ]
     .filter((f): f is Json => f !== undefined);
-  if (linkFiles.length > 0) sections.push(linksSection(linkFiles));
+  if (linkFiles.length > 0) sections.push(linksSection(linkFiles, await readJson("results/bench_link.json")));
   const search = searchSection(
     {
       quick: await readJson("results/fig4_search_quick.json"),
