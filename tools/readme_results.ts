@@ -11,6 +11,8 @@ import {
   tableRows as validationRows,
 } from "../lib/experiments/cost_validation.ts";
 import { reading as fig1Reading, tableRows as fig1Rows } from "../lib/experiments/fig1_delphi_layers.ts";
+import { FIG4_SEARCHERS, run as fig4Run } from "../lib/experiments/fig4_search_curves.ts";
+import type { ProfileName } from "../lib/experiments/profiles.ts";
 import { allReluPlan, type Plan, uniformPlan } from "../lib/nn/plan.ts";
 import { DEFAULT_FRAC_BITS } from "../lib/mpc/fixed.ts";
 import { FLOOD_STATISTICAL_BITS } from "../lib/mpc/he/answer.ts";
@@ -506,6 +508,25 @@ function securitySection(): string {
     `at f = ${DEFAULT_FRAC_BITS}, not measured.`;
 }
 
+/**
+ * Figure 4's data at a profile whose figure is not written yet (the long searches finish one
+ * after another, over sessions): whichever searches have finished, with the first one's provenance.
+ */
+async function searchesSoFar(profile: ProfileName): Promise<Json | undefined> {
+  const files = await Promise.all(
+    FIG4_SEARCHERS.map((s) => readJson(`results/search_${s}_cnn7_${profile}.json`)),
+  );
+  const first = files.find((f) => f !== undefined);
+  if (!first) return undefined;
+  const data = await fig4Run({
+    profile,
+    seed: first.meta.seed,
+    readOnly: true,
+    resultsDir: `${REPO_ROOT}/results`,
+  });
+  return { meta: first.meta, data };
+}
+
 /** The search targets of issue 13, per profile: BTPBT's share replaced at the threshold. */
 const SEARCH_TARGETS: Record<string, number> = { quick: 0.5, long: PAPER_FIG4.btpbtReplacedShare };
 
@@ -517,6 +538,7 @@ function searchSection(
   fig4: Record<string, Json | undefined>,
   fig5: Json | undefined,
   relu: Json | undefined,
+  safenet: Json | undefined,
 ): string {
   const testThreshold = relu ? relu.testAccuracy - PAPER_THRESHOLD_DROP_POINTS / 100 : undefined;
   const rows: unknown[][] = [];
@@ -532,7 +554,7 @@ function searchSection(
         profile,
         fmt(d.budget_images, 0),
         s,
-        f ? `${fmt(100 * f.replaced_share)}%` : d.searchers[s] ? "no pick" : "not run",
+        f ? `${fmt(100 * f.replaced_share)}%` : d.searchers[s] ? "no pick" : "not run yet",
         f ? `${(100 * f.val_accuracy).toFixed(2)}%` : "—",
         f?.test_accuracy != null ? `${(100 * f.test_accuracy).toFixed(2)}%` : "—",
       ]);
@@ -586,6 +608,20 @@ function searchSection(
     "learning rate (`lib/train/replica.ts` says why), which had capped earlier searches near 30%.",
     ...verdicts,
   ];
+  if (safenet) {
+    const p = safenet.provenance;
+    const sites = (safenet.sites as { alpha: number; beta: number }[])
+      .map((site, i) => `act${i + 1} ${fmt(100 * site.alpha, 0)}% deg ${site.beta}`).join(", ");
+    parts.push(
+      `**SAFENet's plan**, \`data/plans/cnn7_safenet.json\` (the ${p.profile} ${p.searcher.toUpperCase()} ` +
+        `search's pick, \`${p.command}\`): ${fmt(100 * p.replacedShare)}% of CNN-7's ReLUs replaced ` +
+        `(${sites}), validation ${(100 * p.validationAccuracy).toFixed(2)}%, test ${
+          p.testAccuracy != null ? (100 * p.testAccuracy).toFixed(2) + "%" : "—"
+        }${
+          p.weights ? `; its weights are \`${p.weights}\` (\`deno task eval ${p.weights}\`)` : ""
+        }. Table 2 prices SAFENet's row with it.`,
+    );
+  }
   if (fig5) {
     const v = fig5.data.networks.cnn7.variants;
     const labels: Record<string, string> = {
@@ -641,10 +677,11 @@ async function main(): Promise<void> {
   const search = searchSection(
     {
       quick: await readJson("results/fig4_search_quick.json"),
-      long: await readJson("results/fig4_search_long.json"),
+      long: await readJson("results/fig4_search_long.json") ?? await searchesSoFar("long"),
     },
     await readJson("results/fig5_ablation_quick.json"),
     await readJson("data/pretrained/cnn7/training.json"),
+    await readJson("data/plans/cnn7_safenet.json"),
   );
   if (search) sections.push(search);
   const validation = await readJson("results/cost_validation_quick.json");

@@ -3,7 +3,7 @@
  *
  * ```
  * deno task search --searcher btpbt|pbt|drl|delphi|uniform --model cnn7 --profile smoke|quick|long|paper \
- *   [--seed 1] [--run NAME] [--workers 2] [--distill W:T] [--degrees 0,2,3] [--out DIR]
+ *   [--seed 1] [--run NAME] [--workers 2] [--distill W:T] [--degrees 0,2,3] [--out DIR] [--publish NAME]
  * ```
  *
  * The run lives in `~/.cache/safenet/search/<run>/` (or `--runs-dir`): a journal of the runner's
@@ -13,7 +13,8 @@
  * `results/search_<searcher>_<model>_<profile>.json` (history per cycle, final pick with its test
  * accuracy) and, when a pick reached the threshold, `data/plans/<model>_<searcher>_<profile>.json`
  * (the plan with its provenance); `--out DIR` also saves the pick's model (masks and trained
- * coefficients). Fine-tuning the pick is a separate step: `deno task train --init DIR --plan PLAN`.
+ * coefficients) and `--publish NAME` writes the plan again as `data/plans/<model>_NAME.json` (the
+ * project's SAFENet plan: `--profile long --publish safenet --out data/pretrained/cnn7-safenet`).
  *
  * @module
  */
@@ -44,6 +45,8 @@ const USAGE = `usage: deno task search --searcher ${SEARCHER_NAMES.join("|")} [o
                         paper's CW-MP ablation. Non-default degrees name the run and its files SEARCHER-dDEGREES
   --pretrained DIR      the all-ReLU network (default data/pretrained/MODEL)
   --out DIR             also save the final pick's model (model.json + weights.bin) here
+  --publish NAME        also write the pick as PLANS/MODEL_NAME.json: the project's final plan is
+                        \`--publish safenet\` (data/plans/cnn7_safenet.json, with --out data/pretrained/cnn7-safenet)
   --results-dir DIR     default results/
   --plans-dir DIR       default data/plans/`;
 
@@ -68,6 +71,7 @@ try {
       degrees: { type: "string" },
       pretrained: { type: "string" },
       out: { type: "string" },
+      publish: { type: "string" },
       "results-dir": { type: "string", default: join(REPO_ROOT, "results") },
       "plans-dir": { type: "string", default: join(REPO_ROOT, "data", "plans") },
       help: { type: "boolean", short: "h", default: false },
@@ -124,6 +128,11 @@ if (a.degrees !== undefined) {
     fail((e as Error).message);
   }
 }
+if (a.publish !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(a.publish)) {
+  fail(
+    `--publish must be a name of lower-case letters, digits and dashes (e.g. safenet), got '${a.publish}'`,
+  );
+}
 const pretrained = resolve(a.pretrained ?? join(REPO_ROOT, "data", "pretrained", model));
 if (!existsSync(join(pretrained, MODEL_FILE))) {
   fail(
@@ -150,10 +159,11 @@ const outputs = await runAndWriteSearch({
   command: `deno task search ${Deno.args.join(" ")}`,
   resultsDir: resolve(a["results-dir"]!),
   plansDir: resolve(a["plans-dir"]!),
+  ...(a.publish ? { publishAs: a.publish } : {}),
 }).catch((e: Error) => {
   // A search that cannot go on (another run in the directory, a missing state file) says why in one line.
   console.error(`search: ${e.message}`);
   Deno.exit(1);
 });
 console.error(`wrote ${outputs.result}`);
-if (outputs.plan) console.error(`wrote ${outputs.plan}`);
+for (const plan of outputs.plans ?? []) console.error(`wrote ${plan}`);

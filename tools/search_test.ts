@@ -21,6 +21,10 @@ Deno.test("search: --help prints the usage; a bad option or an unknown searcher 
       [["--searcher", "pbt", "--distill", "2:1"], /search: --distill must be W:T/],
       [["--searcher", "pbt", "--bogus"], /search: Unknown option '--bogus'/],
       [
+        ["--searcher", "btpbt", "--publish", "../x"],
+        /search: --publish must be a name of lower-case letters/,
+      ],
+      [
         ["--searcher", "delphi", "--degrees", "3"],
         /search: --degrees: Delphi's planner replaces whole layers/,
       ],
@@ -71,9 +75,21 @@ Deno.test({
     const whole = await Deno.makeTempDir({ prefix: "search-whole-" });
     const killed = await Deno.makeTempDir({ prefix: "search-killed-" });
     try {
-      const first = new DenoProcess("tools/search.ts", smoke(whole));
+      const exported = join(whole, "export");
+      const first = new DenoProcess("tools/search.ts", [
+        ...smoke(whole),
+        "--publish",
+        "safenet",
+        "--out",
+        exported,
+      ]);
       assert.equal(await first.exitCode(120_000), 0, first.output);
       const reference = await outcome(whole);
+      // Published: the same plan and provenance under the given name, naming the saved pick.
+      const published = await Deno.readTextFile(join(whole, "plans", "cnn7_safenet.json"));
+      assert.equal(published, await Deno.readTextFile(join(whole, "plans", "cnn7_btpbt_smoke.json")));
+      assert.equal(JSON.parse(published).provenance.weights, exported);
+      assert.ok((await Deno.stat(join(exported, "model.json"))).isFile);
       // Every BTPBT stage trained: root, 6 sibling pairs, 2 global cycles; budget respected.
       assert.equal(reference.history.length, 9);
       assert.deepEqual(

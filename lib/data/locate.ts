@@ -7,7 +7,7 @@
  * @module
  */
 
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DataError, type DatasetName, type DatasetSpec, datasetSpec } from "./dataset.ts";
 
@@ -19,6 +19,12 @@ export const DATA_DIR_ENV = "SAFENET_DATA_DIR";
  * lowest layer, so that every layer and tool can import this one definition.
  */
 export const REPO_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** `path` relative to the repository when it lies inside it (for records that travel with the repository), else absolute. */
+export function repoRelative(path: string): string {
+  const rel = relative(REPO_ROOT, resolve(path));
+  return rel.startsWith("..") || isAbsolute(rel) ? resolve(path) : rel;
+}
 
 /** The repository's data directory, where `deno task data` writes by default. */
 export const REPO_DATA_DIR: string = join(REPO_ROOT, "data");

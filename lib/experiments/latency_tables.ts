@@ -6,9 +6,10 @@
  * (this project's protocol on this machine), and this project's real run where one exists for
  * the row's plan (results/bench_protocol.json), with relative differences.
  *
- * Plans: Gazelle runs all ReLU. Where a search of the table's profile has picked a plan
- * (data/plans/<model>_delphi_<profile>.json from Delphi's planner, <model>_btpbt_<profile>.json
- * from BTPBT), the Delphi and SAFENet rows use it, with the test accuracy the search measured on
+ * Plans: Gazelle runs all ReLU. SAFENet's row uses the project's published plan,
+ * data/plans/<model>_safenet.json (the long BTPBT search's pick), where it exists. Otherwise, where
+ * a search of the table's profile has picked a plan (data/plans/<model>_delphi_<profile>.json from
+ * Delphi's planner, <model>_btpbt_<profile>.json from BTPBT), the Delphi and SAFENet rows use it, with the test accuracy the search measured on
  * its pick; otherwise Delphi's row uses a plan with the share of ReLUs the paper's Delphi replaced
  * (lib/cost/paper_fit.ts) and SAFENet's the 80% plan (alpha 0.8, degree 2 at every site), with
  * the accuracy of data/pretrained/<model>[-plan80]/training.json where that exists, else "—"
@@ -101,15 +102,21 @@ async function rowPlan(
     };
   }
   const searcher = ROW_SEARCHERS[protocol]!;
-  const file = `${config.plansDir ?? `${REPO_ROOT}/data/plans`}/${model}_${searcher}_${config.profile}.json`;
-  const searched = await readJson(file);
-  if (searched) {
+  const plansDir = config.plansDir ?? `${REPO_ROOT}/data/plans`;
+  // SAFENet's published plan (`search --publish safenet`) stands for it at every profile.
+  const names = [
+    ...(protocol === "safenet" ? [`${model}_safenet.json`] : []),
+    `${model}_${searcher}_${config.profile}.json`,
+  ];
+  for (const name of names) {
+    const searched = await readJson(`${plansDir}/${name}`);
+    if (!searched) continue;
     const { provenance, ...plan } = searched;
     validatePlan(graph, plan);
     const share = (100 * countPlan(graph, plan).fractionReplaced).toFixed(1);
     return {
       label: `${searcher === "btpbt" ? "BTPBT" : "Delphi's planner"}'s pick, ${share}% replaced ` +
-        `(${config.profile} search, data/plans/${model}_${searcher}_${config.profile}.json)`,
+        `(${provenance?.profile ?? config.profile} search, data/plans/${name})`,
       plan,
       accuracy: typeof provenance?.testAccuracy === "number"
         ? { value: 100 * provenance.testAccuracy, dataset: "cifar10, the search's pick" }

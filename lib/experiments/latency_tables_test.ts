@@ -56,6 +56,24 @@ Deno.test("latency tables: paper rows, the paper-calibrated model, a run split i
     assert.equal(searched.accuracy.dataset, "cifar10, the search's pick");
     assert.equal(searched.run, null, "the real run ran the 80% plan, not this one");
     assert.ok(searched.paperModel.onlineActivation < safenet.paperModel.onlineActivation);
+
+    // The published SAFENet plan takes precedence over the profile's own search, labelled with its profile.
+    const published = Array.from({ length: 7 }, () => ({ alpha: 0.5, beta: 2 }));
+    await Deno.writeTextFile(
+      `${dir}/cnn7_safenet.json`,
+      JSON.stringify({
+        model: "cnn7",
+        sites: published,
+        provenance: { profile: "long", testAccuracy: 0.845 },
+      }),
+    );
+    const final =
+      (await runTable("cnn7", { profile: "smoke", seed: 0, resultsDir: dir, plansDir: dir })).rows[2];
+    assert.match(
+      final.plan,
+      /^BTPBT's pick, \d+\.\d% replaced \(long search, data\/plans\/cnn7_safenet\.json\)$/,
+    );
+    assert.ok("value" in final.accuracy && Math.abs(final.accuracy.value - 84.5) < 1e-9);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,14 +1,17 @@
 /**
  * What a finished search leaves behind: results/search_<searcher>_<model>_<profile>.json (the
  * outcome, its history per cycle, the accounting) and, when it picked a plan at or above the
- * threshold, data/plans/<model>_<searcher>_<profile>.json with its provenance. The `search`
- * command and the experiments that run searches (Figure 4) write through here.
+ * threshold, data/plans/<model>_<searcher>_<profile>.json with its provenance (and, when the run
+ * names itself the project's plan, the same as data/plans/<model>_<name>.json: the final SAFENet
+ * plan is data/plans/cnn7_safenet.json). The `search` command and the experiments that run
+ * searches (Figure 4) write through here.
  *
  * @module
  */
 
 import { join } from "node:path";
 import { writeFileAtomic } from "../data/atomic.ts";
+import { repoRelative } from "../data/locate.ts";
 import type { ModelName } from "../nn/architectures.ts";
 import { gitCommit } from "../report/meta.ts";
 import { writeResult } from "../report/results.ts";
@@ -32,6 +35,10 @@ export interface SearchOutputOptions {
   readonly command: string;
   readonly resultsDir: string;
   readonly plansDir: string;
+  /** Also write the plan as `<model>_<publishAs>.json` (e.g. "safenet"). */
+  readonly publishAs?: string;
+  /** Where the pick's model was saved (`--out`), recorded in the plan's provenance. */
+  readonly weightsDir?: string;
   readonly wallSeconds: number;
 }
 
@@ -41,6 +48,7 @@ export interface SearchRecordOptions {
   readonly command: string;
   readonly resultsDir: string;
   readonly plansDir: string;
+  readonly publishAs?: string;
 }
 
 /**
@@ -50,7 +58,7 @@ export interface SearchRecordOptions {
 export async function runAndWriteSearch(
   options: SearchSessionOptions,
   record: SearchRecordOptions,
-): Promise<{ result: string; plan?: string }> {
+): Promise<SearchOutputs> {
   const started = performance.now();
   const session = await runSearch(options);
   return writeSearchOutputs(session, {
@@ -60,15 +68,23 @@ export async function runAndWriteSearch(
     profile: options.profile,
     seed: options.seed,
     ...record,
+    ...(options.exportDir ? { weightsDir: options.exportDir } : {}),
     wallSeconds: (performance.now() - started) / 1000,
   });
 }
 
-/** Writes the result file and, with a final pick, the plan file; returns their paths. */
+/** The files a search wrote. */
+export interface SearchOutputs {
+  readonly result: string;
+  /** Absent when no pick reached the threshold; otherwise the plan files (default name first). */
+  readonly plans?: readonly string[];
+}
+
+/** Writes the result file and, with a final pick, the plan file(s); returns their paths. */
 export async function writeSearchOutputs(
   session: SearchSessionResult,
   o: SearchOutputOptions,
-): Promise<{ result: string; plan?: string }> {
+): Promise<SearchOutputs> {
   const { outcome } = session;
   const result = await writeResult(
     searchResultName(o.searcher, o.model, o.degrees),
@@ -102,7 +118,10 @@ export async function writeSearchOutputs(
   );
   const { final } = outcome;
   if (!final) return { result };
-  const plan = join(o.plansDir, `${o.model}_${searchVariant(o.searcher, o.degrees)}_${o.profile.name}.json`);
+  const plans = [
+    join(o.plansDir, `${o.model}_${searchVariant(o.searcher, o.degrees)}_${o.profile.name}.json`),
+    ...(o.publishAs ? [join(o.plansDir, `${o.model}_${o.publishAs}.json`)] : []),
+  ];
   const provenance = {
     searcher: o.searcher,
     ...(o.degrees ? { degrees: o.degrees } : {}),
@@ -111,7 +130,8 @@ export async function writeSearchOutputs(
     run: o.run,
     command: o.command,
     commit: await gitCommit(),
-    result,
+    result: repoRelative(result),
+    ...(o.weightsDir ? { weights: repoRelative(o.weightsDir) } : {}),
     validationAccuracy: final.validationAccuracy,
     testAccuracy: session.finalTestAccuracy,
     replacedShare: final.replacedShare,
@@ -121,6 +141,7 @@ export async function writeSearchOutputs(
     finetuned: false,
     created: new Date().toISOString(),
   };
-  await writeFileAtomic(plan, JSON.stringify({ ...final.config.plan, provenance }, null, 2) + "\n");
-  return { result, plan };
+  const text = JSON.stringify({ ...final.config.plan, provenance }, null, 2) + "\n";
+  for (const plan of plans) await writeFileAtomic(plan, text);
+  return { result, plans };
 }
