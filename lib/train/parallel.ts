@@ -3,14 +3,12 @@
  * one wasm module per core).
  *
  * Scheme (synchronous data parallelism with replicated optimisers): every worker holds the same
- * weights and momentum. Per step the main thread splits the batch into contiguous slices, each
- * worker returns the gradient of its slice's mean loss and its batch-norm moving statistics, the
- * main thread averages both (weighted by slice size, in a fixed order), and posts the average to
- * every worker, which applies the same momentum-SGD update. Identical inputs to identical code
- * keep the replicas bit-identical without ever shipping weights; per step each worker sends and
- * receives one gradient (CNN-7: 0.6 MB each way) plus its share of the batch. Posting the
- * update and the next batch back to back costs no extra round trip, since a worker handles its
- * messages in order.
+ * weights and momentum. Per step the main thread splits the batch into contiguous slices and posts
+ * one to each worker; the workers compute their slice's gradient and batch-norm moving statistics,
+ * average them among themselves in shared memory (weighted by slice size, in a fixed order:
+ * shared_average.ts), and each applies the same momentum-SGD update to the same average.
+ * Identical inputs to identical code keep the replicas bit-identical without ever shipping weights;
+ * per step the main thread sends each worker its share of the batch and gets back its loss.
  *
  * Batch-norm uses each worker's slice statistics in the forward pass (as PyTorch DDP without
  * SyncBatchNorm); averaging the updated moving statistics equals an EMA of the slices' mean
@@ -24,6 +22,7 @@ import type { BatchResult, ReplicaOptions, WeightInfo } from "./replica.ts";
 import type { BackendName } from "../nn/backend.ts";
 import type { NativeInfo } from "../nn/native/mod.ts";
 import type { Reply, Request } from "./worker.ts";
+import { SharedAverage } from "./shared_average.ts";
 
 /**
  * How a worker builds its model: `module` (a URL) exports `exportName`, a function called with
@@ -107,12 +106,6 @@ export class Channel {
     });
   }
 
-  /** Posts a request that the worker does not answer (its errors surface on the next call). */
-  send(request: Request, transfer: Transferable[] = []): void {
-    if (this.#failure) throw this.#failure;
-    this.#worker.postMessage(request, transfer);
-  }
-
   terminate(): void {
     this.#worker.terminate();
     this.#fail(new Error(`training worker ${this.index} was closed`));
@@ -136,8 +129,15 @@ export class WorkerEngine implements Engine {
   readonly #channels: Channel[];
   readonly #inputSize: number;
 
+  readonly #shared: SharedAverage;
+
   private constructor(channels: Channel[], ready: Extract<Reply, { type: "ready" }>) {
     this.#channels = channels;
+    this.#shared = SharedAverage.create({
+      replicas: channels.length,
+      length: ready.trainableSize + ready.statsSize,
+      gradientLength: ready.trainableSize,
+    });
     this.replicas = channels.length;
     this.weightInfo = ready.weightInfo;
     this.#inputSize = ready.inputSize;
@@ -154,6 +154,7 @@ export class WorkerEngine implements Engine {
     });
     try {
       const engine = new WorkerEngine(channels, ready);
+      await engine.#share();
       if (channels.length > 1) await engine.setWeights(await engine.weights());
       return engine;
     } catch (e) {
@@ -162,6 +163,16 @@ export class WorkerEngine implements Engine {
     }
   }
 
+  /** Hands every worker the averaging buffer and its index in it. */
+  async #share(): Promise<void> {
+    const { buffer, layout } = this.#shared;
+    const replies = await Promise.all(
+      this.#channels.map((c, index) => c.call({ type: "share", buffer, layout, index })),
+    );
+    for (const r of replies) expectReply(r, "ack");
+  }
+
+  /** One slice per worker (empty ones too: every worker takes part in each step's averaging). */
   #slices(batch: Batch): Array<{ channel: Channel; x: Float32Array; y: Int32Array; count: number }> {
     return splitRows(batch.count, this.replicas)
       .map(([start, end], i) => ({
@@ -169,36 +180,33 @@ export class WorkerEngine implements Engine {
         x: batch.x.slice(start * this.#inputSize, end * this.#inputSize),
         y: Int32Array.from({ length: end - start }, (_, j) => batch.y[start + j]),
         count: end - start,
-      }))
-      .filter((s) => s.count > 0);
+      }));
   }
 
   async step(batch: Batch, lr: number): Promise<BatchResult> {
-    const replies = await Promise.all(
-      this.#slices(batch).map((s) =>
-        s.channel.call({ type: "grads", x: s.x, y: s.y, count: s.count }, [
-          s.x.buffer as ArrayBuffer,
-          s.y.buffer as ArrayBuffer,
-        ])
-      ),
-    );
-    const parts = replies.map((r) => expectReply(r, "grads"));
+    const slices = this.#slices(batch);
     // Weighted by slice size so the result is the gradient of the whole batch's mean loss.
-    const grads = weightedMean(parts.map((p) => [p.grads, p.count]));
-    const stats = weightedMean(parts.map((p) => [p.stats, p.count]));
-    // The last worker takes the averaged gradient's buffer; the others get copies.
-    this.#channels.forEach((c, i) =>
-      c.send(
-        { type: "apply", grads, stats, lr },
-        i === this.#channels.length - 1 ? [grads.buffer as ArrayBuffer] : [],
-      )
-    );
-    return sumResults(parts, batch.count);
+    const weights = slices.map((s) => s.count / batch.count);
+    try {
+      const replies = await Promise.all(
+        slices.map((s) =>
+          s.channel.call({ type: "step", x: s.x, y: s.y, count: s.count, weights, lr }, [
+            s.x.buffer as ArrayBuffer,
+            s.y.buffer as ArrayBuffer,
+          ])
+        ),
+      );
+      return sumResults(replies.map((r) => expectReply(r, "result")), batch.count);
+    } catch (e) {
+      // A worker that died cannot release the others from the averaging's wait.
+      this.#shared.abort();
+      throw e;
+    }
   }
 
   async evaluate(batch: Batch): Promise<BatchResult> {
     const replies = await Promise.all(
-      this.#slices(batch).map((s) =>
+      this.#slices(batch).filter((s) => s.count > 0).map((s) =>
         s.channel.call({ type: "eval", x: s.x, y: s.y, count: s.count }, [
           s.x.buffer as ArrayBuffer,
           s.y.buffer as ArrayBuffer,
@@ -234,24 +242,6 @@ export class WorkerEngine implements Engine {
     for (const c of this.#channels) c.terminate();
     return Promise.resolve();
   }
-}
-
-/**
- * sum_i (n_i / N) a_i, each element accumulated in double precision in worker order
- * (deterministic), written over the first part (a buffer the worker handed over): no
- * double-precision copy of the whole gradient (VGG-16: 120 MB a step) is allocated.
- */
-function weightedMean(parts: Array<[Float32Array, number]>): Float32Array {
-  if (parts.length === 1) return parts[0][0];
-  const total = parts.reduce((n, [, c]) => n + c, 0);
-  const arrays = parts.map(([a]) => a), weights = parts.map(([, n]) => n / total);
-  const out = arrays[0];
-  for (let j = 0; j < out.length; j++) {
-    let acc = 0;
-    for (let i = 0; i < arrays.length; i++) acc += weights[i] * arrays[i][j];
-    out[j] = acc;
-  }
-  return out;
 }
 
 function sumResults(parts: BatchResult[], count: number): BatchResult {

@@ -80,6 +80,24 @@ Deno.test("with batch-norm, two workers average the slices' moving statistics an
   }
 });
 
+Deno.test("a batch with fewer rows than workers: the idle worker still takes part, and all match one replica", async () => {
+  const local = new LocalEngine(tinyModel(51, false), replica);
+  const pool = await WorkerEngine.create({ workers: 3, backend: "cpu", factory: tiny(51, false), replica });
+  try {
+    const d = tinyData(2, 13);
+    const [a, b] = [await pool.step(d, 0.05), await local.step(d, 0.05)];
+    assert.equal(a.count, 2);
+    assert.ok(Math.abs(a.lossSum - b.lossSum) < 1e-5);
+    const [w0, w1, w2] = await pool.allWeights();
+    assert.deepEqual(w0, w1);
+    assert.deepEqual(w0, w2);
+    const wl = await local.weights();
+    assert.ok(w0.every((v, i) => Math.abs(v - wl[i]) < 1e-6), "weights differ from the single-replica step");
+  } finally {
+    await pool.close();
+  }
+});
+
 Deno.test("a factory that does not exist fails with its name", async () => {
   const factory = { ...tiny(1), exportName: "noSuchModel" };
   await assert.rejects(

@@ -29,7 +29,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { assign, flatten, SgdMomentum, type SgdOptions } from "./sgd.ts";
+import { assign, flatten, flattenInto, SgdMomentum, type SgdOptions } from "./sgd.ts";
 
 /** Training hyper-parameters a replica needs. */
 export interface ReplicaOptions extends SgdOptions {
@@ -173,6 +173,7 @@ export class Replica {
     y: ArrayLike<number>,
     count: number,
     distillation?: Distillation,
+    into?: Float32Array,
   ): GradientResult {
     let result: GradientResult | undefined;
     // The result leaves the tidy by assignment: a returned value is walked element by element
@@ -195,7 +196,8 @@ export class Replica {
         return tf.add(tf.mul(ce, 1 - weight), tf.mul(kl, weight * temperature ** 2)) as tf.Scalar;
       }, this.#trainable);
       // Variables off the loss's path (e.g. the coefficients of an all-ReLU site) get no entry.
-      const flat = flatten(this.#trainable.map((v) => grads[v.name] ?? tf.zerosLike(v)));
+      const all = this.#trainable.map((v) => grads[v.name] ?? tf.zerosLike(v));
+      const flat = into ? flattenInto(all, into.subarray(0, this.trainableSize)) : flatten(all);
       result = { grads: flat, lossSum: value.dataSync()[0] * count, correct, count };
     });
     return result!;
@@ -203,17 +205,17 @@ export class Replica {
 
   /**
    * Applies a flat gradient (as from {@link gradients}, possibly averaged) with rate `lr`, clipped
-   * to the global norm of the options. A gradient with a value that is not finite is not applied:
+   * to the global norm of the options (`squaredNorm`: its squared norm, when the caller has it). A gradient with a value that is not finite is not applied:
    * returns false and counts the step in {@link skippedSteps}.
    */
-  applyGradients(flat: Float32Array, lr: number): boolean {
+  applyGradients(flat: Float32Array, lr: number, squaredNorm?: number): boolean {
     if (flat.length !== this.trainableSize) {
       throw new Error(
         `Replica: gradient has ${flat.length} values, model has ${this.trainableSize} trainable`,
       );
     }
-    let squares = 0;
-    for (let i = 0; i < flat.length; i++) squares += flat[i] * flat[i];
+    let squares = squaredNorm ?? 0;
+    if (squaredNorm === undefined) { for (let i = 0; i < flat.length; i++) squares += flat[i] * flat[i]; }
     if (!Number.isFinite(squares)) {
       this.#skipped++;
       return false;
@@ -257,9 +259,14 @@ export class Replica {
     assign(this.#all, flat, "model weights");
   }
 
-  /** Non-trainable weights (batch-norm moving mean and variance), flattened. */
-  stats(): Float32Array {
-    return flatten(this.#stats);
+  /** Non-trainable weights (batch-norm moving mean and variance), flattened (into `out` if given). */
+  stats(out?: Float32Array): Float32Array {
+    return out ? flattenInto(this.#stats, out) : flatten(this.#stats);
+  }
+
+  /** Number of batch-norm statistics values, the length of {@link stats}. */
+  get statsSize(): number {
+    return this.#stats.reduce((n, v) => n + v.size, 0);
   }
 
   /** Restores statistics written by {@link stats}. */

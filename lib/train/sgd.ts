@@ -10,7 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { registerViewKernels, withViews } from "../nn/kernels/views.ts";
+import { floatView, registerViewKernels, withViews } from "../nn/kernels/views.ts";
 import { sgdNative, type SgdStep } from "../nn/native/sgd.ts";
 
 /** Name of the fused update kernel (cpu and wasm backends, where the C kernel builds). */
@@ -129,10 +129,14 @@ export class SgdMomentum {
 
 /** Concatenates the values of tensors into one Float32Array. */
 export function flatten(tensors: readonly tf.Tensor[]): Float32Array {
-  const out = new Float32Array(tensors.reduce((n, t) => n + t.size, 0));
+  return flattenInto(tensors, new Float32Array(tensors.reduce((n, t) => n + t.size, 0)));
+}
+
+/** {@link flatten} into `out` (at least as long), read in place where the backend allows. */
+export function flattenInto(tensors: readonly tf.Tensor[], out: Float32Array): Float32Array {
   let at = 0;
   for (const t of tensors) {
-    out.set(t.dataSync() as Float32Array, at);
+    out.set(floatView(t), at);
     at += t.size;
   }
   return out;

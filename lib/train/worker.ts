@@ -1,7 +1,8 @@
 /**
  * Entry point of a training worker: one {@link Replica} on its own tfjs backend, driven by
  * messages that it handles strictly in arrival order. A data-parallel worker (parallel.ts) computes
- * gradients of batch slices and applies averaged updates; a trial worker (trials.ts, initialised
+ * the gradient of its batch slice, averages it with the others' in shared memory
+ * (shared_average.ts) and applies the average; a trial worker (trials.ts, initialised
  * with a trial setup) runs whole trial jobs (trial_worker.ts).
  *
  * @module
@@ -9,6 +10,7 @@
 import type { BackendName } from "../nn/backend.ts";
 import type { NativeInfo } from "../nn/native/mod.ts";
 import type { ModelFactory } from "./parallel.ts";
+import { SharedAverage, type SharedAverageLayout } from "./shared_average.ts";
 import type { ReplicaOptions, WeightInfo } from "./replica.ts";
 import type { Replica as ReplicaType } from "./replica.ts";
 import type { TrialJob, TrialOutcome, TrialSetup } from "./trials.ts";
@@ -27,28 +29,28 @@ export type Request =
     nativeThreads?: number;
   }
   | { type: "trial"; job: TrialJob }
-  | { type: "grads"; x: Float32Array; y: Int32Array; count: number }
-  | { type: "apply"; grads: Float32Array; stats: Float32Array; lr: number }
+  /** Makes this data-parallel worker `index` of the averaging in `buffer` (shared_average.ts). */
+  | { type: "share"; buffer: SharedArrayBuffer; layout: SharedAverageLayout; index: number }
+  /**
+   * One data-parallel step: the gradient of this slice (none when `count` is 0), averaged with the
+   * other workers' by `weights` (one per worker), then applied with rate `lr`.
+   */
+  | { type: "step"; x: Float32Array; y: Int32Array; count: number; weights: number[]; lr: number }
   | { type: "eval"; x: Float32Array; y: Int32Array; count: number }
   | { type: "get"; what: "weights" | "optimizer" }
   | { type: "set"; what: "weights" | "optimizer"; data: Float32Array };
 
-/** Replies, one per request except "apply". */
+/** Replies, one per request. */
 export type Reply =
   | {
     type: "ready";
     weightInfo: WeightInfo[];
     inputSize: number;
+    /** Values of a gradient and of the batch-norm statistics. */
+    trainableSize: number;
+    statsSize: number;
     /** The worker's native kernels, absent when it runs the wasm ones alone. */
     native?: NativeInfo;
-  }
-  | {
-    type: "grads";
-    grads: Float32Array;
-    stats: Float32Array;
-    lossSum: number;
-    correct: number;
-    count: number;
   }
   | { type: "result"; lossSum: number; correct: number; count: number }
   | { type: "data"; data: Float32Array }
@@ -62,6 +64,7 @@ declare const self: {
 };
 
 let replica: ReplicaType | undefined;
+let shared: { average: SharedAverage; index: number } | undefined;
 let trials: TrialWorker | undefined;
 let failed: string | undefined;
 
@@ -88,25 +91,41 @@ async function handle(msg: Request): Promise<void> {
       type: "ready",
       weightInfo: replica.weightInfo(),
       inputSize: shape.reduce((a, b) => a * b, 1),
+      trainableSize: replica.trainableSize,
+      statsSize: replica.statsSize,
       ...(backend.native ? { native: backend.native } : {}),
     });
     return;
   }
   if (!replica) throw new Error(`'${msg.type}' before 'init'`);
   switch (msg.type) {
-    case "grads": {
-      const r = replica.gradients(msg.x, msg.y, msg.count);
-      const stats = replica.stats();
-      self.postMessage({ type: "grads", ...r, stats }, [
-        r.grads.buffer as ArrayBuffer,
-        stats.buffer as ArrayBuffer,
-      ]);
+    case "share":
+      shared = { average: new SharedAverage(msg.buffer, msg.layout), index: msg.index };
+      self.postMessage({ type: "ack" });
+      return;
+    case "step": {
+      if (!shared) throw new Error("'step' before 'share'");
+      const { average, index } = shared;
+      const slot = average.slot(index);
+      const trainable = replica.trainableSize;
+      let result = { lossSum: 0, correct: 0, count: 0 };
+      try {
+        if (msg.count > 0) {
+          const { grads: _, ...r } = replica.gradients(msg.x, msg.y, msg.count, undefined, slot);
+          replica.stats(slot.subarray(trainable));
+          result = r;
+        }
+      } catch (e) {
+        // The other workers would wait for this one's slot: release them.
+        average.abort();
+        throw e;
+      }
+      const { result: mean, squares } = average.average(index, msg.weights);
+      replica.applyGradients(mean.subarray(0, trainable), msg.lr, squares);
+      replica.setStats(mean.subarray(trainable));
+      self.postMessage({ type: "result", ...result });
       return;
     }
-    case "apply":
-      replica.applyGradients(msg.grads, msg.lr);
-      replica.setStats(msg.stats);
-      return;
     case "eval":
       self.postMessage({ type: "result", ...replica.evaluate(msg.x, msg.y, msg.count) });
       return;
@@ -136,17 +155,17 @@ let queue = Promise.resolve();
 self.onmessage = (e: MessageEvent<Request>) => {
   const msg = e.data;
   queue = queue.then(async () => {
-    // After a failed "apply" (which has no reply) every later request reports that failure.
+    // After a failed step the replicas may differ: every later request reports that failure.
     if (failed) {
-      if (msg.type !== "apply") self.postMessage({ type: "error", message: failed });
+      self.postMessage({ type: "error", message: failed });
       return;
     }
     try {
       await handle(msg);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (msg.type === "apply") failed = `applying an update failed: ${message}`;
-      else self.postMessage({ type: "error", message });
+      if (msg.type === "step") failed = `a training step failed: ${message}`;
+      self.postMessage({ type: "error", message });
     }
   });
 };

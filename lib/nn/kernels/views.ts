@@ -47,3 +47,15 @@ export function registerViewKernels(kernels: Record<string, tf.KernelFunc>): voi
     }
   }
 }
+
+/**
+ * A float32 tensor's values without a copy where the backend allows (cpu, wasm): a view that is
+ * valid until the backend next allocates (a wasm heap may grow and detach it), so copy out of it
+ * at once. Other backends: a copy.
+ */
+export function floatView(t: tf.Tensor): Float32Array {
+  const b = tf.backend() as unknown as Backend;
+  if (b.typedArrayFromHeap) return b.typedArrayFromHeap(t);
+  const values = b.data?.get(t.dataId)?.values;
+  return values instanceof Float32Array ? values : t.dataSync() as Float32Array;
+}
