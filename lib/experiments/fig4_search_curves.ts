@@ -130,7 +130,7 @@ export function reading(result: Fig4Result): string {
   const parts = finals.map(([s, f]) =>
     f
       ? `${s} ${(100 * f.replaced_share).toFixed(0)}% replaced at ${(100 * f.val_accuracy).toFixed(2)}%`
-      : `${s} no pick`
+      : `${s} ${result.searchers[s] ? "no pick" : "not run yet"}`
   );
   return `At a budget of ${
     result.budget_images.toLocaleString("en-US")

@@ -65,7 +65,7 @@ Deno.test("figure 4: curves count only results at the threshold; searches not ru
     assert.equal(rows[0]["ReLUs replaced (%)"], 30);
     assert.match(String(rows[1].note), /no result at or above the threshold/);
     assert.equal(rows[2].note, "not run");
-    assert.match(reading(result), /btpbt 30% replaced at 86\.00%; pbt no pick; drl no pick/);
+    assert.match(reading(result), /btpbt 30% replaced at 86\.00%; pbt no pick; drl not run yet/);
     assert.equal(chart(result).data.length, 4);
   } finally {
     await Deno.remove(dir, { recursive: true });
