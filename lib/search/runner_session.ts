@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { basename } from "node:path";
+import { acquireRunLock } from "../data/run_lock.ts";
 import type { DatasetName } from "../data/dataset.ts";
 import type { Degree } from "../nn/approximation.ts";
 import { architecture, type ModelName } from "../nn/architectures.ts";
@@ -117,6 +119,15 @@ export function runSearcher(
 
 /** Runs (or resumes, or replays to its end) a search; see the module comment. */
 export async function runSearch(options: SearchSessionOptions): Promise<SearchSessionResult> {
+  const lock = await acquireRunLock(options.runDir, `search ${basename(options.runDir)}`);
+  try {
+    return await runSearchLocked(options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runSearchLocked(options: SearchSessionOptions): Promise<SearchSessionResult> {
   const { profile, searcher, model, seed } = options;
   const say = options.say ?? ((line: string) => console.error(line));
   const distillation = options.distillation ?? profile.distillation;

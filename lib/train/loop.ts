@@ -15,8 +15,9 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { writeFileAtomic } from "../data/atomic.ts";
+import { acquireRunLock } from "../data/run_lock.ts";
 import { type ChannelStats, UNIT_SCALE } from "../data/augment.ts";
 import { batchCount, batches } from "../data/batches.ts";
 import type { LabeledImages } from "../data/cifar.ts";
@@ -201,8 +202,17 @@ export async function evaluate(
   return { loss: lossSum / Math.max(1, count), accuracy: correct / Math.max(1, count), count };
 }
 
-/** Trains (or resumes, or finds complete) the run in `options.runDir`. */
+/** Trains (or resumes, or finds complete) the run in `options.runDir`; one process per run at a time. */
 export async function train(config: TrainConfig, options: TrainOptions): Promise<TrainResult> {
+  const lock = await acquireRunLock(options.runDir, `training run ${basename(options.runDir)}`);
+  try {
+    return await trainLocked(config, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function trainLocked(config: TrainConfig, options: TrainOptions): Promise<TrainResult> {
   const { engine, runDir } = options;
   const say = options.say ?? ((line: string) => console.error(line));
   const ckptPath = join(runDir, RUN_FILES.checkpoint);
