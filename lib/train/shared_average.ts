@@ -130,7 +130,7 @@ export class SharedAverage {
       Atomics.add(c, GENERATION, 1);
       Atomics.notify(c, GENERATION);
     } else {
-      while (Atomics.load(c, GENERATION) === generation) {
+      while (Atomics.load(c, GENERATION) === generation && !Atomics.load(c, FAILED)) {
         Atomics.wait(c, GENERATION, generation, WAIT_SLICE_MS);
       }
     }
