@@ -14,6 +14,7 @@ import { loadCifar } from "../lib/data/cifar.ts";
 import { type DatasetName, isDatasetName } from "../lib/data/dataset.ts";
 import { REPO_ROOT } from "../lib/data/locate.ts";
 import { MODEL_FILE, WEIGHTS_FILE } from "../lib/nn/io.ts";
+import { savedModelFactory } from "../lib/train/export.ts";
 import { evaluate } from "../lib/train/loop.ts";
 import { WorkerEngine } from "../lib/train/parallel.ts";
 
@@ -88,11 +89,7 @@ try {
   engine = await WorkerEngine.create({
     workers: Number(a.workers),
     backend: a.backend === "cpu" ? "cpu" : "wasm",
-    factory: {
-      module: new URL("../lib/nn/io.ts", import.meta.url).href,
-      exportName: "loadModel",
-      args: [dir],
-    },
+    factory: savedModelFactory(dir),
   });
 } catch (e) {
   fail(`cannot load the model in ${dir}: ${(e as Error).message}`);

@@ -35,13 +35,20 @@ Deno.test("train --out then eval: the exported model scores what training.json r
     const fineTuned = await run("train.ts", [
       ...["--model", "cnn7", "--epochs", "1", "--batch", "32", "--subset", "64", "--validation", "100"],
       ...["--workers", "1", "--runs-dir", dir, "--run", "finetune", "--init", `${dir}/model`],
-      ...["--plan", "data/plans/cnn7_uniform80_deg2.json", "--out", `${dir}/tuned`],
+      ...["--plan", "data/plans/cnn7_uniform80_deg2.json", "--out", `${dir}/tuned`, "--store", "float16"],
     ]);
     assert.equal(fineTuned.code, 0, fineTuned.text);
     const tuned = JSON.parse(await Deno.readTextFile(`${dir}/tuned/training.json`));
     assert.equal(tuned.config.freezeBatchNorm, true);
     assert.equal(tuned.config.clipGradientNorm, 1);
     assert.ok(Number.isFinite(tuned.testLoss), `test loss ${tuned.testLoss}`);
+    // Stored as float16: about half the bytes, and the recorded accuracy is the stored model's.
+    assert.equal(tuned.storage, "float16");
+    assert.ok(tuned.trainedTestAccuracy >= 0 && tuned.trainedTestAccuracy <= 1);
+    const [full, half] = [`${dir}/model`, `${dir}/tuned`].map((d) => Deno.statSync(`${d}/weights.bin`).size);
+    assert.ok(half < 0.55 * full, `${half} bytes stored as float16 vs ${full}`);
+    const storedEval = await run("eval.ts", [`${dir}/tuned`, "--json"]);
+    assert.equal(JSON.parse(storedEval.text.match(/^\{.*\}$/m)![0]).accuracy, tuned.testAccuracy);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -10,6 +10,7 @@ import {
   loadModel,
   MODEL_FILE,
   saveModel,
+  toHalfBits,
   WEIGHTS_FILE,
 } from "./io.ts";
 import { MaskedActivation } from "./masked_activation.ts";
@@ -147,4 +148,72 @@ Deno.test("encodeWeights/decodeWeights round-trip named tensors and check sizes"
     () => decodeWeights(new Uint8Array(24), specs, "ckpt.bin"),
     /ckpt.bin has 24 bytes but its manifest describes 20 bytes/,
   );
+});
+
+/** tfjs's own reading of half-float bit patterns (what loading a float16 model uses). */
+function decodeHalves(bits: Uint16Array): Float32Array {
+  const spec = {
+    name: "h",
+    shape: [bits.length],
+    dtype: "float32" as const,
+    quantization: { dtype: "float16" as const },
+  };
+  return tf.io.decodeWeights(bits.slice().buffer, [spec]).h.dataSync() as Float32Array;
+}
+
+Deno.test("toHalfBits: every half float maps back to its own bits; other floats go to the nearest half, ties to even", () => {
+  const all = decodeHalves(Uint16Array.from({ length: 65536 }, (_, i) => i));
+  for (let i = 0; i < 65536; i++) {
+    if (Number.isNaN(all[i])) assert.ok(Number.isNaN(all[toHalfBits(all[i])]), `NaN pattern ${i}`);
+    else assert.equal(toHalfBits(all[i]), i, `pattern ${i} (${all[i]})`);
+  }
+  const values = [1 + 2 ** -11, 1 + 3 * 2 ** -11, 65519.99, 65520, 2 ** -25, 3 * 2 ** -26, -1e-30, 1e9];
+  for (let k = 0; k < 2000; k++) {
+    values.push(Math.fround((Math.random() - 0.5) * 10 ** (Math.random() * 12 - 8)));
+  }
+  for (const v of values) {
+    const h = toHalfBits(v);
+    const got = all[h];
+    if (!Number.isFinite(got)) {
+      assert.ok(Math.abs(v) >= 65520, `${v} overflowed`);
+      continue;
+    }
+    // No other finite half of the same sign is nearer (at a tie, the chosen one has an even mantissa).
+    for (const other of [h - 1, h + 1]) {
+      if (other < 0 || other > 65535 || (other & 0x7fff) >= 0x7c00 || (other >> 15) !== (h >> 15)) continue;
+      const d = Math.abs(all[other] - v), mine = Math.abs(got - v);
+      assert.ok(mine < d || (mine === d && (h & 1) === 0), `${v}: ${got} (bits ${h}) vs ${all[other]}`);
+    }
+  }
+  assert.equal(all[toHalfBits(65520)], Infinity, "beyond the range rounds to infinity");
+  assert.equal(toHalfBits(1 + 2 ** -11), 0x3c00, "a tie between 1 and its successor goes to the even 1");
+});
+
+Deno.test("float16 storage: half the weight bytes, outputs within half precision, masks exact; a weight beyond half's range stays float32", async () => {
+  const { dir, model } = await savedModel();
+  const half = `${dir}-f16`;
+  const dense = model.layers.find((l) => l.getClassName() === "Dense")!;
+  const [kernel, ...rest] = dense.getWeights();
+  dense.setWeights([tf.fill(kernel.shape, 1e5), ...rest]);
+  try {
+    await saveModel(model, half, "float16");
+    const specs = JSON.parse(await Deno.readTextFile(`${half}/${MODEL_FILE}`)).weightsManifest[0].weights;
+    const fc = specs.find((w: { name: string }) => w.name === `${dense.name}/kernel`);
+    assert.equal(fc.quantization, undefined, "1e5 does not fit a half float");
+    assert.ok(specs.filter((w: { quantization?: unknown }) => w.quantization).length > 10);
+    const full = `${dir}-f32`;
+    await saveModel(model, full);
+    const [a, b] = [full, half].map((d) => Deno.statSync(`${d}/${WEIGHTS_FILE}`).size);
+    const fcBytes = fc.shape.reduce((x: number, y: number) => x * y, 1) * 4;
+    assert.ok(Math.abs(b - ((a - fcBytes) / 2 + fcBytes)) < 64, `${b} bytes vs ${a}`);
+    const loaded = await loadModel(half);
+    sites(model).forEach((s, i) => assert.deepEqual(sites(loaded)[i].getMask(), s.getMask()));
+    const [x, y] = [model, loaded].map((m) => (m.predict(X) as tf.Tensor).dataSync());
+    const scale = Math.max(...x.map(Math.abs));
+    x.forEach((v, i) => assert.ok(Math.abs(v - y[i]) <= 2e-3 * scale, `output ${i}: ${v} vs ${y[i]}`));
+    await Deno.remove(full, { recursive: true });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(half, { recursive: true });
+  }
 });

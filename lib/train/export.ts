@@ -9,10 +9,11 @@ import type * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { writeFileAtomic } from "../data/atomic.ts";
 import { initBackend } from "../nn/backend.ts";
-import { saveModel } from "../nn/io.ts";
+import { saveModel, type WeightStorage } from "../nn/io.ts";
 import { median } from "../report/stats.ts";
 import type { EpochRecord, TrainConfig } from "./loop.ts";
 import { type ModelRecipe, recipeModel } from "./models.ts";
+import type { ModelFactory } from "./parallel.ts";
 import type { WeightInfo } from "./replica.ts";
 import { assign } from "./sgd.ts";
 
@@ -31,8 +32,12 @@ export interface TrainingRecord {
   recipe: RecordedRecipe;
   /** The run's configuration without the recipe (recorded above). */
   config: TrainConfig;
+  /** Test accuracy of the model as stored (`storage`), which is what is shipped. */
   testAccuracy?: number;
   testLoss?: number;
+  /** How the weights are stored, when not float32; then the trained float32 model's test accuracy. */
+  storage?: WeightStorage;
+  trainedTestAccuracy?: number;
   validationAccuracy?: number;
   epochs: number;
   /** Wall-clock throughput of the whole loop (data, steps, checkpoints), median over epochs. */
@@ -96,12 +101,14 @@ export async function shortCommit(): Promise<string> {
  * Saves the model of `recipe` with `weights` (flat, in `weightInfo` order, as an engine or a trial
  * holds them) to `out`. The model is rebuilt on the cpu backend (no training here), after its
  * plan's alpha and degrees are set, so the saved masks and coefficients are the trained ones.
+ * `storage` "float16" stores the float weights as half floats (lib/nn/io.ts).
  */
 export async function exportModel(
   recipe: Omit<ModelRecipe, "calibration">,
   weights: Float32Array,
   weightInfo: readonly WeightInfo[],
   out: string,
+  storage: WeightStorage = "float32",
 ): Promise<void> {
   await initBackend("cpu");
   const model = await recipeModel(recipe);
@@ -110,8 +117,13 @@ export async function exportModel(
     throw new Error("exportModel: the exported model's weights differ from the trained one's");
   }
   assign(model.weights.map((w) => w.read() as tf.Variable), weights, "final weights");
-  await saveModel(model, out);
+  await saveModel(model, out, storage);
   model.dispose();
+}
+
+/** How engines build the model saved in `dir` (as `deno task eval` and the float16 check load it). */
+export function savedModelFactory(dir: string): ModelFactory {
+  return { module: new URL("../nn/io.ts", import.meta.url).href, exportName: "loadModel", args: [dir] };
 }
 
 /** Writes `training.json` into `out`. */
