@@ -8,7 +8,7 @@
  * ```
  * deno task bench:protocol [--models cnn7,vgg16,resnet32] [--repeats 3] [--accuracy 100]
  *   [--secure-images 5] [--frac-bits F] [--out results/bench_protocol.json]
- * deno task bench:protocol --agreement-only [--plan all_relu|plan80] [--accuracy 100]
+ * deno task bench:protocol --agreement-only [--plan all_relu|plan80|safenet] [--accuracy 100]
  *   [--secure-images 100] [--out results/agreement_cnn7_PLAN.json]
  * deno task bench:protocol --probe-links [--out results/bench_link.json]
  * ```
@@ -16,7 +16,11 @@
  * Weights: data/pretrained/<model> (the 80% plan: data/pretrained/<model>-plan80) where they
  * exist, else seeded random weights (timing does not depend on weights; the plan's coefficients
  * are then fitted to 64 training images, and no agreement is measured for such a model). The 80%
- * plan is alpha 0.8 with degree 2 at every site (floor(0.8 x C) channels). `--agreement-only`
+ * plan is alpha 0.8 with degree 2 at every site (floor(0.8 x C) channels). `--plans safenet` (or
+ * `--plan safenet`) runs SAFENet's published plan, data/plans/<model>_safenet.json, on the weights
+ * its search trained (its provenance names them); write it to its own file, e.g.
+ * `--models cnn7 --plans safenet --out results/bench_protocol_safenet.json`, which Table 2 reads.
+ * `--agreement-only`
  * measures CNN-7's agreement alone (both plans unless `--plan` names one, so the two can run in
  * parallel processes).
  *
@@ -35,7 +39,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { BENCHMARK_RUN, writeBenchmark } from "../lib/report/results.ts";
+import { BENCHMARK_RUN, readJsonIfPresent, writeBenchmark } from "../lib/report/results.ts";
 import { architecture, MODEL_NAMES, type ModelName } from "../lib/nn/architectures.ts";
 import { LINKS } from "../lib/cost/mod.ts";
 import { allReluPlan, countPlan, type Plan, uniformPlan } from "../lib/nn/plan.ts";
@@ -79,14 +83,27 @@ import { DenoProcess } from "./testdata/process.ts";
 import { median, roundTo } from "../lib/report/stats.ts";
 import { Progress } from "../lib/train/progress.ts";
 
-const PLANS = ["all_relu", "plan80"] as const;
+const PLANS = ["all_relu", "plan80", "safenet"] as const;
+/** Plans run when --plans is not given; "safenet" needs the published plan (search --publish safenet). */
+const DEFAULT_PLANS = ["all_relu", "plan80"];
 /** Provenance of the files written here: the agreement figures use CIFAR-10 test images. */
 const CIFAR10_BENCHMARK = { ...BENCHMARK_RUN, dataset: "cifar10" };
 type PlanName = typeof PLANS[number];
 
-function planFor(model: ModelName, name: PlanName): Plan {
-  const graph = architecture(model);
+function planFor(setup: Setup, name: PlanName): Plan {
+  const graph = architecture(setup.model);
+  if (name === "safenet") return safenetOf(setup).plan;
   return name === "all_relu" ? allReluPlan(graph) : uniformPlan(graph, 0.8, 2);
+}
+
+function safenetOf(setup: Setup): { plan: Plan; weights: string } {
+  if (!setup.safenet) {
+    throw new Error(
+      `no SAFENet plan for ${setup.model}: data/plans/${setup.model}_safenet.json is written by ` +
+        `\`deno task search --searcher btpbt --model ${setup.model} --publish safenet --out data/pretrained/${setup.model}-safenet\``,
+    );
+  }
+  return setup.safenet;
 }
 
 /** What one model's measurements run on: the weights (per plan) and the fixed-point bits. */
@@ -95,21 +112,31 @@ interface Setup {
   readonly weights: string;
   /** Weights fine-tuned with the 80% plan (they carry its masks and coefficients), or `weights`. */
   readonly plan80Weights: string;
+  /** SAFENet's published plan and the weights its search trained (masks, coefficients), if published. */
+  readonly safenet?: { readonly plan: Plan; readonly weights: string };
   readonly fracBits: number;
 }
 
 /** The weights `model` runs on: shipped where they exist, else seeded random ones. */
 async function setupFor(model: ModelName, fracBits: number): Promise<Setup> {
   const weights = await modelDirOr(`data/pretrained/${model}`, "random:1");
+  const published = await readJsonIfPresent(`data/plans/${model}_safenet.json`) as
+    | (Plan & { provenance?: { weights?: string } })
+    | undefined;
+  const safenetWeights = published?.provenance?.weights ?? `data/pretrained/${model}-safenet`;
   return {
     model,
     weights,
     plan80Weights: await modelDirOr(`data/pretrained/${model}-plan80`, weights),
+    ...(published && await modelDirOr(safenetWeights, "") !== ""
+      ? { safenet: { plan: { model: published.model, sites: published.sites }, weights: safenetWeights } }
+      : {}),
     fracBits,
   };
 }
 
 function weightsFor(setup: Setup, plan: PlanName): string {
+  if (plan === "safenet") return safenetOf(setup).weights;
   return plan === "plan80" ? setup.plan80Weights : setup.weights;
 }
 
@@ -117,7 +144,7 @@ async function prepare(setup: Setup, plan: PlanName): Promise<PreparedNetwork> {
   return await prepareNetwork({
     model: setup.model,
     weights: weightsFor(setup, plan),
-    plan: planFor(setup.model, plan),
+    plan: planFor(setup, plan),
     fracBits: setup.fracBits,
     calibrationImages: 64,
   });
@@ -507,7 +534,11 @@ async function measureModels(o: ModelRuns, log: (text: string) => void): Promise
   const perModel: Record<string, unknown> = {};
   for (const model of o.models) {
     const setup = await setupFor(model, o.fracBits);
-    const entry: Record<string, unknown> = { weights: setup.weights, plan80Weights: setup.plan80Weights };
+    const entry: Record<string, unknown> = {
+      weights: setup.weights,
+      plan80Weights: setup.plan80Weights,
+      ...(setup.safenet ? { safenetWeights: setup.safenet.weights } : {}),
+    };
     for (const plan of o.plans) {
       const runs = [];
       for (let r = 0; r < o.repeats; r++) {
@@ -516,7 +547,7 @@ async function measureModels(o: ModelRuns, log: (text: string) => void): Promise
         log(`${model} ${plan}${over} run ${r + 1}/${o.repeats}: ${describeRun(runs[r].client)}`);
       }
       entry[plan] = {
-        ...summarizeRuns(planSchedule(architecture(model), planFor(model, plan), o.fracBits), runs),
+        ...summarizeRuns(planSchedule(architecture(model), planFor(setup, plan), o.fracBits), runs),
         ...(o.extras ? await o.extras(setup, plan) : {}),
       };
     }
@@ -534,8 +565,8 @@ function describeRun(client: TrafficStats): string {
 }
 
 const USAGE = `usage: deno task bench:protocol [--models cnn7,vgg16,resnet32] [--repeats 3] [--accuracy 100]
-         [--secure-images 5] [--frac-bits F] [--out results/bench_protocol.json]
-       deno task bench:protocol --agreement-only [--plan all_relu|plan80] [--accuracy 100]
+         [--plans all_relu,plan80] [--secure-images 5] [--frac-bits F] [--out results/bench_protocol.json]
+       deno task bench:protocol --agreement-only [--plan all_relu|plan80|safenet] [--accuracy 100]
          [--secure-images 100] [--out FILE]
        deno task bench:protocol --link lan|wan [--models cnn7] [--plans all_relu,plan80] [--repeats 1]
          [--out results/bench_protocol_LINK.json]
@@ -545,7 +576,9 @@ const USAGE = `usage: deno task bench:protocol [--models cnn7,vgg16,resnet32] [-
   --link runs the end-to-end runs alone over a shaped link instead: the LAN (1 Gbit/s, 0.5 ms) or
   WAN (100 Mbit/s, 40 ms) preset, bandwidth limited for real (tbf in two network namespaces; needs
   root), the round trip emulated in the transport. --probe-links measures each link's round trip and
-  throughput between two processes (the shaped ones need root).`;
+  throughput between two processes (the shaped ones need root). The plan "safenet" is SAFENet's
+  published plan (data/plans/MODEL_safenet.json, from \`search --publish safenet\`); give it its own
+  --out, e.g. results/bench_protocol_safenet.json, which Table 2 reads.`;
 
 function fail(message: string): never {
   console.error(`bench:protocol: ${message}\n\n${USAGE}`);
@@ -581,7 +614,7 @@ if (import.meta.main) {
         "agreement-only": { type: "boolean", default: false },
         "frac-bits": { type: "string", default: String(DEFAULT_FRAC_BITS) },
         link: { type: "string", default: "loopback" },
-        plans: { type: "string", default: PLANS.join(",") },
+        plans: { type: "string", default: DEFAULT_PLANS.join(",") },
         host: { type: "string" },
         "rtt-ms": { type: "string", default: "0" },
         "probe-links": { type: "boolean", default: false },
@@ -630,12 +663,23 @@ if (import.meta.main) {
   const plans = values.plans!.split(",") as PlanName[];
   const unknownPlan = plans.find((p) => !(PLANS as readonly string[]).includes(p));
   if (unknownPlan !== undefined) fail(`unknown plan '${unknownPlan}' in --plans; use ${PLANS.join(", ")}`);
+  // A SAFENet run needs the published plan: say so before any work.
+  const wanted = values["agreement-only"] ? [values.plan ?? DEFAULT_PLANS].flat() : plans;
+  if (wanted.includes("safenet")) {
+    for (const model of values["agreement-only"] ? ["cnn7" as const] : models) {
+      try {
+        safenetOf(await setupFor(model, fracBits));
+      } catch (e) {
+        fail((e as Error).message);
+      }
+    }
+  }
   const repeats = Math.max(1, Number(values.repeats));
   const log = (text: string) => console.error(`bench:protocol: ${text}`);
   if (values["agreement-only"]) {
     const setup = await setupFor("cnn7", fracBits);
     const accuracy = Number(values.accuracy), secure = Number(values["secure-images"]);
-    const plans = values.plan === undefined ? PLANS : [values.plan as PlanName];
+    const plans = values.plan === undefined ? DEFAULT_PLANS as PlanName[] : [values.plan as PlanName];
     const result: Record<string, unknown> = {};
     for (const plan of plans) result[plan] = await agreement(setup, plan, accuracy, secure);
     const file = { ...setup, agreement: result };
@@ -680,7 +724,7 @@ if (import.meta.main) {
     repeats,
     fracBits,
     extras: async (setup, plan) => {
-      const counts = countPlan(architecture(setup.model), planFor(setup.model, plan));
+      const counts = countPlan(architecture(setup.model), planFor(setup, plan));
       return {
         relus: counts.relus,
         polynomial_neurons: counts.approximatedNeurons,

@@ -13,8 +13,8 @@
  * its pick; otherwise Delphi's row uses a plan with the share of ReLUs the paper's Delphi replaced
  * (lib/cost/paper_fit.ts) and SAFENet's the 80% plan (alpha 0.8, degree 2 at every site), with
  * the accuracy of data/pretrained/<model>[-plan80]/training.json where that exists, else "—"
- * with the command that trains it. The real run (results/bench_protocol.json) is shown only for
- * the plan it ran. Table 4's CIFAR-100 cannot be brought onto these machines, so its accuracy
+ * with the command that trains it. The real run (results/bench_protocol.json; for the published
+ * SAFENet plan, results/bench_protocol_safenet.json) is shown only for the plan it ran. Table 4's CIFAR-100 cannot be brought onto these machines, so its accuracy
  * column can only show ResNet-32 on CIFAR-10, labelled as a substitute.
  *
  * @module
@@ -80,7 +80,8 @@ interface RowPlan {
   readonly label: string;
   readonly plan: Plan;
   readonly accuracy: LatencyRow["accuracy"];
-  readonly runKey?: "all_relu" | "plan80";
+  /** The bench_protocol run of this plan: the file (in the results directory) and its key per model. */
+  readonly run?: { readonly file: string; readonly key: "all_relu" | "plan80" | "safenet" };
 }
 
 /** The searcher whose pick stands for a protocol's row. */
@@ -98,7 +99,7 @@ async function rowPlan(
       label: "all ReLU",
       plan: allReluPlan(graph),
       accuracy: await accuracyOf(model, protocol),
-      runKey: "all_relu",
+      run: { file: "bench_protocol.json", key: "all_relu" },
     };
   }
   const searcher = ROW_SEARCHERS[protocol]!;
@@ -121,6 +122,10 @@ async function rowPlan(
       accuracy: typeof provenance?.testAccuracy === "number"
         ? { value: 100 * provenance.testAccuracy, dataset: "cifar10, the search's pick" }
         : { missing: "the search recorded no test accuracy" },
+      // bench:protocol --plans safenet runs the published plan (its own file).
+      ...(name === `${model}_safenet.json`
+        ? { run: { file: "bench_protocol_safenet.json", key: "safenet" } }
+        : {}),
     };
   }
   return protocol === "delphi"
@@ -133,7 +138,7 @@ async function rowPlan(
       label: "80% of every layer's channels, degree 2 (not searched)",
       plan: uniformPlan(graph, 0.8, 2),
       accuracy: await accuracyOf(model, protocol),
-      runKey: "plan80",
+      run: { file: "bench_protocol.json", key: "plan80" },
     };
 }
 
@@ -188,12 +193,12 @@ export async function runTable(
   } catch {
     // No (or outdated) benchmark files: the measured column is left empty and says so.
   }
-  const bench = await readJson(`${config.resultsDir ?? RESULTS_DIR}/bench_protocol.json`);
   const paper = PAPER_LATENCY_TABLES[model];
   const rows: LatencyRow[] = [];
   for (const protocol of ["gazelle", "delphi", "safenet"] as const) {
-    const { label, plan: p, accuracy, runKey } = await rowPlan(model, protocol, config);
-    const r = runKey ? bench?.[model]?.[runKey] : undefined;
+    const { label, plan: p, accuracy, run } = await rowPlan(model, protocol, config);
+    const bench = run ? await readJson(`${config.resultsDir ?? RESULTS_DIR}/${run.file}`) : undefined;
+    const r = run ? bench?.[model]?.[run.key] : undefined;
     rows.push({
       protocol,
       plan: label,

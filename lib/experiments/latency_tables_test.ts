@@ -74,6 +74,28 @@ Deno.test("latency tables: paper rows, the paper-calibrated model, a run split i
       /^BTPBT's pick, \d+\.\d% replaced \(long search, data\/plans\/cnn7_safenet\.json\)$/,
     );
     assert.ok("value" in final.accuracy && Math.abs(final.accuracy.value - 84.5) < 1e-9);
+    assert.equal(final.run, null, "no run of the published plan yet");
+    // Its real run comes from bench:protocol --plans safenet's own file.
+    await Deno.writeTextFile(
+      `${dir}/bench_protocol_safenet.json`,
+      JSON.stringify({
+        cnn7: {
+          safenet: {
+            total_s: 4,
+            layers: { act1: layer("activation", 2, 0.25), conv1: layer("he-linear", 1.5, 0.25) },
+          },
+        },
+      }),
+    );
+    const ran =
+      (await runTable("cnn7", { profile: "smoke", seed: 0, resultsDir: dir, plansDir: dir })).rows[2];
+    assert.deepEqual(ran.run, {
+      offlineLinear: 1.5,
+      offlineActivation: 2,
+      onlineLinear: 0.25,
+      onlineActivation: 0.25,
+      total: 4,
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
