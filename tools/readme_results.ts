@@ -580,6 +580,30 @@ async function seedsLine(profile: string): Promise<string | undefined> {
     }. Extra seeds: \`deno task search --searcher S --profile ${profile} --seed N --results-dir ${SEED_RESULTS}/sN --plans-dir ${SEED_RESULTS}/sN\`.`;
 }
 
+/**
+ * SAFENet's plan run end to end by this project's protocol (bench:protocol --plans safenet) beside
+ * the all-ReLU run, or "" before it ran.
+ */
+function safenetRun(run: Json | undefined, allRelu: Json | undefined): string {
+  if (!run || !allRelu) return "";
+  const s = (x: number) => `${fmt(x, 1)} s`;
+  return ` Run end to end by this project's protocol over loopback (\`bench:protocol --models cnn7 --plans safenet ` +
+    `--out results/bench_protocol_safenet.json\`, median of ${run.runs_total_s?.length ?? "its"} runs): ${
+      s(run.total_s)
+    } in all, ` +
+    `${s(run.offline_s)} offline and ${s(run.online_s)} online, against the all-ReLU network's ${
+      s(allRelu.total_s)
+    } ` +
+    `(${s(allRelu.offline_s)} and ${
+      s(allRelu.online_s)
+    }). The online phase falls as the paper's does; the total ` +
+    `${
+      run.total_s > allRelu.total_s ? "rises" : "falls"
+    } because this project's garbled ReLU is cheap (Figure 1's ` +
+    `note) and a degree-3 polynomial's offline correlations here cost more than the ReLU they replace, while the ` +
+    `search's score prices removed activations with the paper's unit costs.`;
+}
+
 /** The search targets of issue 13, per profile: BTPBT's share replaced at the threshold. */
 const SEARCH_TARGETS: Record<string, number> = { quick: 0.5, long: PAPER_FIG4.btpbtReplacedShare };
 
@@ -593,6 +617,8 @@ function searchSection(
   relu: Json | undefined,
   safenet: Json | undefined,
   seeds: string[],
+  run: Json | undefined,
+  allRelu: Json | undefined,
 ): string {
   const testThreshold = relu ? relu.testAccuracy - PAPER_THRESHOLD_DROP_POINTS / 100 : undefined;
   const rows: unknown[][] = [];
@@ -618,7 +644,9 @@ function searchSection(
     const b = finals.btpbt;
     const share = b?.replaced_share ?? 0;
     const standing = ["pbt", "drl"].map((s) =>
-      `${share > (finals[s]?.replaced_share ?? 0) ? "ahead of" : "not ahead of"} ${s.toUpperCase()}`
+      !d.searchers[s]
+        ? `${s.toUpperCase()} not run yet at this profile`
+        : `${share > (finals[s]?.replaced_share ?? 0) ? "ahead of" : "not ahead of"} ${s.toUpperCase()}`
     ).join(", ");
     const onTest = profile === "long" && testThreshold !== undefined
       ? ` Its test accuracy is ${
@@ -674,7 +702,7 @@ function searchSection(
           p.testAccuracy != null ? (100 * p.testAccuracy).toFixed(2) + "%" : "—"
         }${
           p.weights ? `; its weights are \`${p.weights}\` (\`deno task eval ${p.weights}\`)` : ""
-        }. Table 2 prices SAFENet's row with it.`,
+        }. Table 2 prices SAFENet's row with it.${safenetRun(run, allRelu)}`,
     );
   }
   if (fig5) {
@@ -738,6 +766,8 @@ async function main(): Promise<void> {
     await readJson("data/pretrained/cnn7/training.json"),
     await readJson("data/plans/cnn7_safenet.json"),
     [await seedsLine("quick")].filter((l): l is string => l !== undefined),
+    (await readJson("results/bench_protocol_safenet.json"))?.cnn7?.safenet,
+    protocol?.cnn7?.all_relu,
   );
   if (search) sections.push(search);
   const validation = await readJson("results/cost_validation_quick.json");
