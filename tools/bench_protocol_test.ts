@@ -22,6 +22,18 @@ Deno.test("bench:protocol --agreement-only: one plan on request, written with pr
     assert.ok(file.commit && file.machine, "provenance recorded");
     assert.equal(file.meta.dataset, "cifar10");
 
+    // SAFENet's published plan runs on the weights its search trained: one secure image agrees with plaintext.
+    const safenetOut = `${dir}/safenet.json`;
+    const safenet = new DenoProcess("tools/bench_protocol.ts", [
+      ...["--agreement-only", "--plan", "safenet"],
+      ...["--accuracy", "3", "--secure-images", "1", "--out", safenetOut],
+    ]);
+    assert.equal(await safenet.exitCode(300_000), 0, safenet.output);
+    const s = JSON.parse(await Deno.readTextFile(safenetOut));
+    assert.equal(s.safenet.weights, "data/pretrained/cnn7-safenet");
+    assert.equal(s.agreement.safenet.secure_same_class_as_float, 1);
+    assert.ok(s.agreement.safenet.max_poly_activation > 0, "the plan's polynomials ran");
+
     const bad = new DenoProcess("tools/bench_protocol.ts", ["--agreement-only", "--plan", "plan99"]);
     assert.notEqual(await bad.exitCode(120_000), 0);
     assert.match(bad.output, /unknown --plan plan99; use one of all_relu, plan80/);
