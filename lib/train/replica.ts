@@ -205,8 +205,9 @@ export class Replica {
 
   /**
    * Applies a flat gradient (as from {@link gradients}, possibly averaged) with rate `lr`, clipped
-   * to the global norm of the options (`squaredNorm`: its squared norm, when the caller has it). A gradient with a value that is not finite is not applied:
-   * returns false and counts the step in {@link skippedSteps}.
+   * to the global norm of the options (`squaredNorm`: its squared norm, when the caller has it).
+   * A gradient with a value that is not finite is not applied: returns false and counts the step
+   * in {@link skippedSteps}.
    */
   applyGradients(flat: Float32Array, lr: number, squaredNorm?: number): boolean {
     if (flat.length !== this.trainableSize) {
@@ -214,8 +215,7 @@ export class Replica {
         `Replica: gradient has ${flat.length} values, model has ${this.trainableSize} trainable`,
       );
     }
-    let squares = squaredNorm ?? 0;
-    if (squaredNorm === undefined) { for (let i = 0; i < flat.length; i++) squares += flat[i] * flat[i]; }
+    const squares = squaredNorm ?? sumOfSquares(flat);
     if (!Number.isFinite(squares)) {
       this.#skipped++;
       return false;
@@ -293,4 +293,10 @@ export class Replica {
   dispose(): void {
     this.#sgd.dispose();
   }
+}
+
+function sumOfSquares(values: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
+  return sum;
 }
