@@ -9,13 +9,14 @@
  * Plans: Gazelle runs all ReLU. SAFENet's row uses the project's published plan,
  * data/plans/<model>_safenet.json (the long BTPBT search's pick), where it exists. Otherwise, where
  * a search of the table's profile has picked a plan (data/plans/<model>_delphi_<profile>.json from
- * Delphi's planner, <model>_btpbt_<profile>.json from BTPBT), the Delphi and SAFENet rows use it, with the test accuracy the search measured on
- * its pick; otherwise Delphi's row uses a plan with the share of ReLUs the paper's Delphi replaced
- * (lib/cost/paper_fit.ts) and SAFENet's the 80% plan (alpha 0.8, degree 2 at every site), with
- * the accuracy of data/pretrained/<model>[-plan80]/training.json where that exists, else "—"
- * with the command that trains it. The real run (results/bench_protocol.json; for the published
- * SAFENet plan, results/bench_protocol_safenet.json) is shown only for the plan it ran. Table 4's CIFAR-100 cannot be brought onto these machines, so its accuracy
- * column can only show ResNet-32 on CIFAR-10, labelled as a substitute.
+ * Delphi's planner, <model>_btpbt_<profile>.json from BTPBT), the Delphi and SAFENet rows use it,
+ * with the test accuracy the search measured on its pick; otherwise Delphi's row uses a plan with
+ * the share of ReLUs the paper's Delphi replaced (lib/cost/paper_fit.ts) and SAFENet's the 80% plan
+ * (alpha 0.8, degree 2 at every site), with the accuracy of data/pretrained/<model>[-plan80]/
+ * training.json where that exists, else "—" with the command that trains it. The real run
+ * (results/bench_protocol.json; for the published SAFENet plan, results/bench_protocol_safenet.json)
+ * is shown only for the plan it ran. Table 4's CIFAR-100 cannot be brought onto these machines, so
+ * its accuracy column can only show ResNet-32 on CIFAR-10, labelled as a substitute.
  *
  * @module
  */
