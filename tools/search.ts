@@ -3,15 +3,17 @@
  *
  * ```
  * deno task search --searcher btpbt|pbt|drl|delphi|uniform --model cnn7 --profile smoke|quick|long|paper \
- *   [--seed 1] [--run NAME] [--workers 2] [--distill W:T] [--degrees 0,2,3] [--out DIR] [--publish NAME]
+ *   [--seed 1] [--run NAME] [--workers 2] [--distill W:T] [--degrees 0,2,3] [--cost paper] [--out DIR]
+ *   [--publish NAME]
  * ```
  *
  * The run lives in `~/.cache/safenet/search/<run>/` (or `--runs-dir`): a journal of the runner's
  * answers and the trials' states, checkpointed every cycle. Running the same command again
  * replays the journal and continues from the last checkpoint, ending as an uninterrupted run
  * would; a finished run replays to its end and rewrites its outputs. Outputs:
- * `results/search_<searcher>_<model>_<profile>.json` (history per cycle, final pick with its test
- * accuracy) and, when a pick reached the threshold, `data/plans/<model>_<searcher>_<profile>.json`
+ * `results/search_<label>_<model>_<profile>.json` (history per cycle, final pick with its test
+ * accuracy; the label is the searcher plus any non-default degrees and cost) and, when a pick
+ * reached the threshold, `data/plans/<model>_<label>_<profile>.json`
  * (the plan with its provenance); `--out DIR` also saves the pick's model (masks and trained
  * coefficients) and `--publish NAME` writes the plan again as `data/plans/<model>_NAME.json` (the
  * project's SAFENet plan: `--profile long --publish safenet --out data/pretrained/cnn7-safenet`).
@@ -28,7 +30,8 @@ import { MODEL_FILE } from "../lib/nn/io.ts";
 import type { Degree } from "../lib/nn/approximation.ts";
 import { isSearchProfileName, SEARCH_PROFILES } from "../lib/search/runner_profiles.ts";
 import { runAndWriteSearch } from "../lib/search/outputs.ts";
-import { searchRunName, searchVariant } from "../lib/search/options.ts";
+import { searchRunName, type SearchSpec, specLabel } from "../lib/search/options.ts";
+import { COST_SOURCES, type CostSource, isCostSource } from "../lib/search/cost_source.ts";
 import { SEARCHER_NAMES } from "../lib/search/runner_session.ts";
 import type { SearcherName } from "../lib/search/types.ts";
 
@@ -43,6 +46,10 @@ const USAGE = `usage: deno task search --searcher ${SEARCHER_NAMES.join("|")} [o
                         (default: the profile's, 0.5:4 but at smoke; 0:4 turns it off)
   --degrees 0,2,3       the degrees beta may take (default 0,2,3; uniform: one, default 2); e.g. 2 for the
                         paper's CW-MP ablation. Non-default degrees name the run and its files SEARCHER-dDEGREES
+  --cost paper          where the score's R(beta) comes from: paper (the paper's unit costs) or
+                        lab-loopback | lab-lan | lab-wan (this project's protocol priced by lib/cost from
+                        this machine's benchmark files, over that link). Non-default costs name the run
+                        and its files SEARCHER[-dDEGREES]-COST
   --pretrained DIR      the all-ReLU network (default data/pretrained/MODEL)
   --out DIR             also save the final pick's model (model.json + weights.bin) here
   --publish NAME        also write the pick as PLANS/MODEL_NAME.json: the project's final plan is
@@ -69,6 +76,7 @@ try {
       workers: { type: "string", default: "2" },
       distill: { type: "string" },
       degrees: { type: "string" },
+      cost: { type: "string" },
       pretrained: { type: "string" },
       out: { type: "string" },
       publish: { type: "string" },
@@ -119,14 +127,18 @@ if (a.distill !== undefined) {
   }
   distillation = { weight, temperature };
 }
-let degrees: Degree[] | undefined;
-if (a.degrees !== undefined) {
-  degrees = a.degrees.split(",").map((d) => Number(d) as Degree);
-  try {
-    searchVariant(searcher, degrees);
-  } catch (e) {
-    fail((e as Error).message);
-  }
+if (a.cost !== undefined && !isCostSource(a.cost)) {
+  fail(`--cost must be one of ${COST_SOURCES.join(", ")}, got '${a.cost}'`);
+}
+const spec: SearchSpec = {
+  searcher,
+  ...(a.degrees !== undefined ? { degrees: a.degrees.split(",").map((d) => Number(d) as Degree) } : {}),
+  ...(a.cost !== undefined ? { cost: a.cost as CostSource } : {}),
+};
+try {
+  specLabel(spec);
+} catch (e) {
+  fail((e as Error).message);
 }
 if (a.publish !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(a.publish)) {
   fail(
@@ -139,11 +151,11 @@ if (!existsSync(join(pretrained, MODEL_FILE))) {
     `no pretrained all-ReLU ${model} at ${pretrained}: train one with \`deno task train --model ${model} --out DIR\``,
   );
 }
-const runName = a.run ?? searchRunName(searcher, model, profile.name, seed, degrees);
+const runName = a.run ?? searchRunName(spec, model, profile.name, seed);
 const runDir = resolve(a["runs-dir"]!, runName);
 
 const outputs = await runAndWriteSearch({
-  searcher,
+  spec,
   model,
   dataset: "cifar10",
   profile,
@@ -152,7 +164,6 @@ const outputs = await runAndWriteSearch({
   pretrained,
   workers,
   ...(distillation ? { distillation } : {}),
-  ...(degrees ? { degrees } : {}),
   ...(a.out ? { exportDir: resolve(a.out) } : {}),
 }, {
   run: runName,

@@ -29,6 +29,10 @@ Deno.test("search: --help prints the usage; a bad option or an unknown searcher 
         /search: --degrees: Delphi's planner replaces whole layers/,
       ],
       [
+        ["--searcher", "btpbt", "--cost", "lab-moon"],
+        /search: --cost must be one of paper, lab-loopback, lab-lan, lab-wan, got 'lab-moon'/,
+      ],
+      [
         ["--searcher", "btpbt", "--degrees", "2,5"],
         /search: --degrees \(btpbt\): degrees must be distinct values/,
       ],
@@ -49,10 +53,10 @@ async function outcome(dir: string) {
   return { history, final, finalTestAccuracy, tree, imagesUsed, evaluationImages, plan: plan.sites };
 }
 
-function smoke(dir: string): string[] {
+function smoke(dir: string, searcher = "btpbt"): string[] {
   return [
     "--searcher",
-    "btpbt",
+    searcher,
     "--profile",
     "smoke",
     "--seed",
@@ -124,9 +128,52 @@ Deno.test({
       assert.match(resumed.output, /resumed: \d+ runner calls replayed from the journal/);
       assert.doesNotMatch(resumed.output, /cycle 1 \|/, "the resumed run trained the first cycles again");
       assert.deepEqual(await outcome(killed), reference);
+      // The resumed run's progress lines read as the uninterrupted run's (the best so far
+      // includes the replayed cycles), but for the ETA.
+      const lines = (text: string) =>
+        new Map(
+          [...text.matchAll(/^(\[[^\]]+\] cycle \d+ \| .*) \| ETA .*$/gm)].map((
+            m,
+          ) => [m[1].split(" | ")[0], m[1]]),
+        );
+      const before = lines(first.output), after = lines(resumed.output);
+      assert.ok(after.size >= 1);
+      for (const [cycle, line] of after) assert.equal(line, before.get(cycle), cycle);
     } finally {
       await Deno.remove(whole, { recursive: true });
       await Deno.remove(killed, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "search: --cost lab-lan scores with this protocol's measured prices over a LAN and names its files so",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "search-cost-" });
+    try {
+      const run = new DenoProcess("tools/search.ts", [...smoke(dir, "uniform"), "--cost", "lab-lan"]);
+      assert.equal(await run.exitCode(120_000), 0, run.output);
+      assert.match(run.output, /search uniform-lab-lan on cnn7, profile smoke/);
+      const { data } = JSON.parse(
+        await Deno.readTextFile(join(dir, "results", "search_uniform-lab-lan_cnn7_smoke.json")),
+      );
+      assert.equal(data.cost, "lab-lan");
+      assert.match(data.reduction, /^lab protocol priced by lib\/cost, calibration 'measured', link lan/);
+      const journal = JSON.parse(
+        await Deno.readTextFile(join(dir, "runs", "uniform-lab-lan-cnn7-smoke-s3", "journal.json")),
+      );
+      assert.equal(journal.identity.cost, "lab-lan");
+      // The score is eq. 4 with the priced R: removed cost is below the share replaced (R(2) < 1).
+      for (const cycle of data.history) {
+        for (const r of cycle.results) {
+          assert.ok(r.removedCost < r.replacedShare || r.replacedShare === 0, JSON.stringify(r));
+        }
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });

@@ -19,7 +19,8 @@ import { profileStem, writeResult } from "../report/results.ts";
 import type { Row } from "../report/table.ts";
 import type { TrialResult } from "../search/types.ts";
 import type { Experiment, WriteOptions } from "./experiment.ts";
-import { searchCommand, searchData, type SearchExperimentConfig, type SearchSpec } from "./searches.ts";
+import { searchCommand, type SearchSpec } from "../search/options.ts";
+import { searchData, type SearchExperimentConfig } from "./searches.ts";
 
 /** Output file stem. */
 export const NAME = "fig5_ablation";
@@ -101,7 +102,7 @@ export async function run(config: SearchExperimentConfig): Promise<Fig5Result> {
       budget = data.budgetImages;
     }
     variants[v] = {
-      command: searchCommand(spec, config.profile, config.seed),
+      command: searchCommand(spec, "cnn7", config.profile, config.seed),
       ran: data !== undefined,
       replaced_share: final ? final.replacedShare : null,
       val_accuracy: final ? final.validationAccuracy : null,

@@ -5,6 +5,7 @@
  */
 import { type Degree, DEGREES } from "../nn/approximation.ts";
 import { SEARCH_DEGREES } from "./space.ts";
+import { COST_SOURCES, type CostSource, DEFAULT_COST_SOURCE, isCostSource } from "./cost_source.ts";
 import type { SearcherName } from "./types.ts";
 
 /** Throws unless `value` is an integer >= `min` (default 1). */
@@ -52,13 +53,28 @@ export function cyclesWithin(where: string, images: number, population: number, 
 }
 
 /**
- * A searcher restricted to some degrees, as the paper's ablation (Figure 5) needs it: BTPBT with
- * beta in {2} is CW-MP, with {0, 2, 3} CW-MP-MD. Its label names the run, the result file and the
- * plan file: the searcher's name, plus `-d` and the degrees when they are not the default (e.g.
- * `btpbt-d2`). The uniform searcher takes exactly one degree (default 2); Delphi's planner only 2.
+ * One search's kind: a searcher, maybe restricted to some degrees (the paper's ablation, Figure
+ * 5: BTPBT with beta in {2} is CW-MP, with {0, 2, 3} CW-MP-MD), maybe scored with another R(beta)
+ * than the paper's (lib/search/cost_source.ts).
  */
-export function searchVariant(searcher: SearcherName, degrees?: readonly Degree[]): string {
-  if (degrees === undefined) return searcher;
+export interface SearchSpec {
+  readonly searcher: SearcherName;
+  /** The degrees beta may take (default {@link SEARCH_DEGREES}; uniform: one, default 2; Delphi: 2 only). */
+  readonly degrees?: readonly Degree[];
+  /** Where R(beta) comes from (default {@link DEFAULT_COST_SOURCE}). */
+  readonly cost?: CostSource;
+}
+
+/**
+ * A spec's label, which names its run, result file and plan file: the searcher's name, plus `-d`
+ * and the degrees when they are not the default (e.g. `btpbt-d2`), plus the cost source when it
+ * is not the paper's (e.g. `btpbt-lab-lan`). Throws on degrees the searcher cannot take.
+ */
+export function specLabel(spec: SearchSpec): string {
+  const { searcher, degrees, cost = DEFAULT_COST_SOURCE } = spec;
+  if (!isCostSource(cost)) throw new Error(`--cost must be one of ${COST_SOURCES.join(", ")}, got '${cost}'`);
+  const costPart = cost === DEFAULT_COST_SOURCE ? "" : `-${cost}`;
+  if (degrees === undefined) return searcher + costPart;
   const fixed = searcher === "uniform" || searcher === "delphi";
   if (fixed && degrees.length !== 1) {
     throw new Error(`--degrees: the ${searcher} searcher takes a single degree, got ${degrees.join(",")}`);
@@ -68,7 +84,7 @@ export function searchVariant(searcher: SearcherName, degrees?: readonly Degree[
   }
   checkDegrees(`--degrees (${searcher})`, degrees);
   const isDefault = fixed ? degrees[0] === 2 : sameDegrees(degrees, SEARCH_DEGREES);
-  return isDefault ? searcher : `${searcher}-d${[...degrees].sort().join("")}`;
+  return (isDefault ? searcher : `${searcher}-d${[...degrees].sort().join("")}`) + costPart;
 }
 
 function sameDegrees(a: readonly Degree[], b: readonly Degree[]): boolean {
@@ -76,21 +92,18 @@ function sameDegrees(a: readonly Degree[], b: readonly Degree[]): boolean {
 }
 
 /** A search's default run name, its directory under the runs directory (e.g. `btpbt-d2-cnn7-quick-s1`). */
-export function searchRunName(
-  searcher: SearcherName,
-  model: string,
-  profile: string,
-  seed: number,
-  degrees?: readonly Degree[],
-): string {
-  return `${searchVariant(searcher, degrees)}-${model}-${profile}-s${seed}`;
+export function searchRunName(spec: SearchSpec, model: string, profile: string, seed: number): string {
+  return `${specLabel(spec)}-${model}-${profile}-s${seed}`;
 }
 
-/** The result-file stem of a search (the profile is added by writeResult): search_<variant>_<model>; see {@link searchVariant}. */
-export function searchResultName(
-  searcher: SearcherName,
-  model: string,
-  degrees?: readonly Degree[],
-): string {
-  return `search_${searchVariant(searcher, degrees)}_${model}`;
+/** The result-file stem of a search (the profile is added by writeResult): search_<label>_<model>; see {@link specLabel}. */
+export function searchResultName(spec: SearchSpec, model: string): string {
+  return `search_${specLabel(spec)}_${model}`;
+}
+
+/** The command that runs a spec's search (and writes its result file) at a profile and seed. */
+export function searchCommand(spec: SearchSpec, model: string, profile: string, seed: number): string {
+  const degrees = spec.degrees ? ` --degrees ${spec.degrees.join(",")}` : "";
+  const cost = spec.cost && spec.cost !== DEFAULT_COST_SOURCE ? ` --cost ${spec.cost}` : "";
+  return `deno task search --searcher ${spec.searcher}${degrees}${cost} --model ${model} --profile ${profile} --seed ${seed}`;
 }

@@ -1,7 +1,7 @@
 /**
- * What a finished search leaves behind: results/search_<searcher>_<model>_<profile>.json (the
+ * What a finished search leaves behind: results/search_<label>_<model>_<profile>.json (the
  * outcome, its history per cycle, the accounting) and, when it picked a plan at or above the
- * threshold, data/plans/<model>_<searcher>_<profile>.json with its provenance (and, when the run
+ * threshold, data/plans/<model>_<label>_<profile>.json with its provenance (and, when the run
  * names itself the project's plan, the same as data/plans/<model>_<name>.json: the final SAFENet
  * plan is data/plans/cnn7_safenet.json). The `search` command and the experiments that run
  * searches (Figure 4) write through here.
@@ -15,17 +15,13 @@ import { repoRelative } from "../data/locate.ts";
 import type { ModelName } from "../nn/architectures.ts";
 import { gitCommit } from "../report/meta.ts";
 import { writeResult } from "../report/results.ts";
-import type { Degree } from "../nn/approximation.ts";
 import type { SearchProfile } from "./runner_profiles.ts";
-import { searchResultName, searchVariant } from "./options.ts";
+import { searchResultName, type SearchSpec, specLabel } from "./options.ts";
 import { runSearch, type SearchSessionOptions, type SearchSessionResult } from "./runner_session.ts";
-import type { SearcherName } from "./types.ts";
 
 /** Where and how a search's outputs are written. */
 export interface SearchOutputOptions {
-  readonly searcher: SearcherName;
-  /** The degrees the search was restricted to, if any. */
-  readonly degrees?: readonly Degree[];
+  readonly spec: SearchSpec;
   readonly model: ModelName;
   readonly profile: SearchProfile;
   readonly seed: number;
@@ -62,8 +58,7 @@ export async function runAndWriteSearch(
   const started = performance.now();
   const session = await runSearch(options);
   return writeSearchOutputs(session, {
-    searcher: options.searcher,
-    ...(options.degrees ? { degrees: options.degrees } : {}),
+    spec: options.spec,
     model: options.model,
     profile: options.profile,
     seed: options.seed,
@@ -86,12 +81,15 @@ export async function writeSearchOutputs(
   o: SearchOutputOptions,
 ): Promise<SearchOutputs> {
   const { outcome } = session;
+  const { searcher, degrees, cost } = o.spec;
+  const label = specLabel(o.spec);
   const result = await writeResult(
-    searchResultName(o.searcher, o.model, o.degrees),
+    searchResultName(o.spec, o.model),
     {
-      searcher: o.searcher,
-      variant: searchVariant(o.searcher, o.degrees),
-      ...(o.degrees ? { degrees: o.degrees } : {}),
+      searcher,
+      variant: label,
+      ...(degrees ? { degrees } : {}),
+      ...(cost ? { cost } : {}),
       model: o.model,
       profile: o.profile,
       seed: o.seed,
@@ -119,12 +117,13 @@ export async function writeSearchOutputs(
   const { final } = outcome;
   if (!final) return { result };
   const plans = [
-    join(o.plansDir, `${o.model}_${searchVariant(o.searcher, o.degrees)}_${o.profile.name}.json`),
+    join(o.plansDir, `${o.model}_${label}_${o.profile.name}.json`),
     ...(o.publishAs ? [join(o.plansDir, `${o.model}_${o.publishAs}.json`)] : []),
   ];
   const provenance = {
-    searcher: o.searcher,
-    ...(o.degrees ? { degrees: o.degrees } : {}),
+    searcher,
+    ...(degrees ? { degrees } : {}),
+    ...(cost ? { cost } : {}),
     profile: o.profile.name,
     seed: o.seed,
     run: o.run,

@@ -98,6 +98,8 @@ export interface CycleReport {
   /** Training images used so far and the budget. */
   readonly imagesUsed: number;
   readonly budget: number;
+  /** Answered from the journal of an earlier invocation, not trained now. */
+  readonly replayed: boolean;
 }
 
 /** Options of {@link SearchRunner.open}. */
@@ -119,7 +121,7 @@ export interface SearchRunnerOptions {
   readonly momentum: number;
   /** Distillation of every trial (absent or weight 0: off). */
   readonly distillation?: DistillationSettings;
-  /** Called after every trained (not replayed) cycle. */
+  /** Called after every cycle, trained or replayed. */
   readonly onCycle?: (report: CycleReport) => void;
 }
 
@@ -256,7 +258,8 @@ export class SearchRunner implements TrialRunner {
       ...(from === undefined ? {} : { from }),
     };
     const recorded = this.#recorded(call);
-    if (recorded?.kind === "start") return Promise.resolve(recorded.trials);
+    // Replayed calls keep the trials' configs too, for the replayed cycles' reports; the last
+    // checkpoint's manifest then replaces this bookkeeping (#install).
     const file = from === undefined ? INITIAL : this.#trial(from).file;
     const trials = configs.map((config) => {
       const index = this.#trials.size;
@@ -264,7 +267,12 @@ export class SearchRunner implements TrialRunner {
       this.#trials.set(id, { id, index, stage, config, file, stopped: false });
       return id;
     });
-    this.#calls.push({ ...call, trials });
+    if (recorded?.kind === "start" && canonicalJson(recorded.trials) !== canonicalJson(trials)) {
+      throw new Error(
+        `resuming ${this.#options.dir}: the journal's start call made trials ${recorded.trials}, not ${trials}`,
+      );
+    }
+    if (!recorded) this.#calls.push({ ...call, trials });
     return Promise.resolve(trials);
   }
 
@@ -278,9 +286,12 @@ export class SearchRunner implements TrialRunner {
     const recorded = this.#recorded({ kind: "train", trials: [...trials], images });
     this.#budgetLeft -= trials.length * images;
     this.#cycles++;
-    if (recorded?.kind === "train") return recorded.accuracies;
-
     const records = trials.map((id) => this.#trial(id));
+    if (recorded?.kind === "train") {
+      this.#report(records, recorded.accuracies, true);
+      return recorded.accuracies;
+    }
+
     const stopped = records.find((t) => t.stopped);
     if (stopped) throw new Error(`runner: trial ${stopped.id} is stopped`);
     const { seed, lr, momentum, distillation } = this.#options;
@@ -319,34 +330,39 @@ export class SearchRunner implements TrialRunner {
       })),
     });
     await this.checkpoint();
+    this.#report(records, accuracies, false);
+    return accuracies;
+  }
+
+  #report(records: readonly TrialRecord[], accuracies: readonly number[], replayed: boolean): void {
     this.#options.onCycle?.({
-      cycle,
+      cycle: this.#cycles - 1,
       stage: records[0]?.stage ?? "",
-      trials,
+      trials: records.map((t) => t.id),
       configs: records.map((t) => t.config),
       accuracies,
       imagesUsed: this.#options.budget - this.#budgetLeft,
       budget: this.#options.budget,
+      replayed,
     });
-    return accuracies;
   }
 
   exploit(target: TrialId, source: TrialId, config: TrialConfig): Promise<void> {
     validatePlan(this.#options.graph, config.plan);
     const call = { kind: "exploit" as const, target, source, config };
-    if (this.#recorded(call)) return Promise.resolve();
+    const recorded = this.#recorded(call);
     const t = this.#trial(target);
     t.file = this.#trial(source).file;
     t.config = config;
-    this.#calls.push(call);
+    if (!recorded) this.#calls.push(call);
     return Promise.resolve();
   }
 
   stop(trials: readonly TrialId[]): Promise<void> {
     const call = { kind: "stop" as const, trials: [...trials] };
-    if (this.#recorded(call)) return Promise.resolve();
+    const recorded = this.#recorded(call);
     for (const id of trials) this.#trial(id).stopped = true;
-    this.#calls.push(call);
+    if (!recorded) this.#calls.push(call);
     return Promise.resolve();
   }
 

@@ -22,7 +22,8 @@ import type { DistillationSettings, TrialOutcome } from "../train/trials.ts";
 import { searchBtpbt } from "./btpbt.ts";
 import { searchDelphi } from "./delphi.ts";
 import { searchDrl } from "./drl.ts";
-import { searchVariant } from "./options.ts";
+import { costReduction, DEFAULT_COST_SOURCE } from "./cost_source.ts";
+import { type SearchSpec, specLabel } from "./options.ts";
 import { searchPbt } from "./pbt.ts";
 import { SearchRng } from "./rng.ts";
 import { type CycleReport, SearchRunner, type TrainDetail } from "./runner.ts";
@@ -39,7 +40,8 @@ const VALIDATION_SUBSET_SEED = 1;
 
 /** Options of {@link runSearch}. */
 export interface SearchSessionOptions {
-  readonly searcher: SearcherName;
+  /** The searcher, its degrees and its R(beta). */
+  readonly spec: SearchSpec;
   readonly model: ModelName;
   readonly dataset: DatasetName;
   readonly profile: SearchProfile;
@@ -51,8 +53,6 @@ export interface SearchSessionOptions {
   readonly workers: number;
   /** Overrides the profile's distillation. */
   readonly distillation?: DistillationSettings;
-  /** The degrees beta may take (default {@link SEARCH_DEGREES}; see {@link searchVariant}). */
-  readonly degrees?: readonly Degree[];
   /** Export the final pick's model (masks and trained coefficients) here. */
   readonly exportDir?: string;
   /** Progress lines (default: standard error). */
@@ -128,7 +128,10 @@ export async function runSearch(options: SearchSessionOptions): Promise<SearchSe
 }
 
 async function runSearchLocked(options: SearchSessionOptions): Promise<SearchSessionResult> {
-  const { profile, searcher, model, seed } = options;
+  const { profile, spec, model, seed } = options;
+  const cost = spec.cost ?? DEFAULT_COST_SOURCE;
+  // Before any worker starts: a lab cost source without its benchmark files is a one-line error.
+  const reduction = await costReduction(cost);
   const say = options.say ?? ((line: string) => console.error(line));
   const distillation = options.distillation ?? profile.distillation;
   const data = await loadTrainingData({
@@ -180,11 +183,12 @@ async function runSearchLocked(options: SearchSessionOptions): Promise<SearchSes
     const problem = searchProblem({
       graph,
       allReluValidationAccuracy: allRelu,
+      reduction,
       ...(profile.accuracyDrop !== undefined ? { accuracyDrop: profile.accuracyDrop } : {}),
     });
     say(
       `search ${
-        searchVariant(searcher, options.degrees)
+        specLabel(spec)
       } on ${model}, profile ${profile.name}, seed ${seed}: budget ${profile.budgetImages} training images, ` +
         `${data.train.count} train / ${validation.count} validation images; all-ReLU validation accuracy ` +
         `${pct(allRelu)}, threshold ${pct(problem.threshold)}; distillation ` +
@@ -195,7 +199,7 @@ async function runSearchLocked(options: SearchSessionOptions): Promise<SearchSes
       dir: options.runDir,
       // Not the worker count: trials train whole on one worker each, so results do not depend on it.
       identity: {
-        searcher,
+        searcher: spec.searcher,
         model,
         dataset: options.dataset,
         seed,
@@ -203,7 +207,8 @@ async function runSearchLocked(options: SearchSessionOptions): Promise<SearchSes
         distillation,
         allReluValidationAccuracy: allRelu,
         // Only when set: runs from before the option existed keep their identity.
-        ...(options.degrees ? { degrees: options.degrees } : {}),
+        ...(spec.degrees ? { degrees: spec.degrees } : {}),
+        ...(cost !== DEFAULT_COST_SOURCE ? { cost } : {}),
       },
       graph,
       executor: pool,
@@ -215,7 +220,7 @@ async function runSearchLocked(options: SearchSessionOptions): Promise<SearchSes
       distillation,
       onCycle: (report) => progress.cycle(report, runner.replayed),
     });
-    const outcome = await runSearcher(searcher, runner, problem, profile, seed, options.degrees);
+    const outcome = await runSearcher(spec.searcher, runner, problem, profile, seed, spec.degrees);
     await runner.checkpoint();
     const replayedCycles = runner.trainDetails().length - progress.liveCycles;
     let finalTestAccuracy: number | null = null;
@@ -271,14 +276,6 @@ class ProgressLine {
   constructor(readonly problem: SearchProblem, readonly say: (line: string) => void) {}
 
   cycle(report: CycleReport, replayed: number): void {
-    const now = performance.now();
-    if (this.#started === undefined) {
-      // The first trained cycle: timing starts after it (it includes the workers' warm-up).
-      this.#started = now;
-      this.#startImages = report.imagesUsed;
-      if (replayed > 0) this.say(`resumed: ${replayed} runner calls replayed from the journal`);
-    }
-    this.liveCycles++;
     const results = report.trials.map((trial, i) =>
       scoreTrial(this.problem, {
         trial,
@@ -288,9 +285,20 @@ class ProgressLine {
         imagesUsed: report.imagesUsed,
       }, report.accuracies[i])
     );
+    // Replayed cycles print nothing but count for the best so far, so a resumed search's line
+    // shows the whole run's best.
     for (const r of results) {
       if (r.aboveThreshold && (!this.#best || r.score > this.#best.score)) this.#best = r;
     }
+    if (report.replayed) return;
+    const now = performance.now();
+    if (this.#started === undefined) {
+      // The first trained cycle: timing starts after it (it includes the workers' warm-up).
+      this.#started = now;
+      this.#startImages = report.imagesUsed;
+      if (replayed > 0) this.say(`resumed: ${replayed} runner calls replayed from the journal`);
+    }
+    this.liveCycles++;
     const top = results.reduce((a, r) => rank(this.problem, r) > rank(this.problem, a) ? r : a);
     const rate = (report.imagesUsed - this.#startImages) / Math.max(1e-9, (now - this.#started) / 1000);
     const eta = rate > 0 ? formatDuration((report.budget - report.imagesUsed) / rate) : "?";

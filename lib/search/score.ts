@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { activationUnitSeconds, type PriceOptions } from "../cost/model.ts";
 import { type ActivationSite, activationSites, type Graph } from "../nn/graph.ts";
 import { approximatedChannels, type Degree } from "../nn/approximation.ts";
 import { countPlan, type Plan } from "../nn/plan.ts";
@@ -43,6 +44,34 @@ export const paperReduction: CostReduction = {
     }
   },
 };
+
+/** The degrees a priced R covers: the search's (the paper's 0, 2 and 3). */
+const PRICED_DEGREES = [0, 2, 3] as const;
+
+/**
+ * R from this project's cost model (lib/cost): R(beta) = 1 - (what a degree-beta neuron costs) /
+ * (what a garbled ReLU costs), each the marginal cost of one activation neuron, both phases,
+ * compute plus bytes over the link ({@link activationUnitSeconds}). R may be negative: a
+ * polynomial dearer than a ReLU adds cost, and the search then avoids it.
+ */
+export function pricedReduction(options: PriceOptions): CostReduction {
+  const relu = activationUnitSeconds(options, "relu");
+  const seconds = new Map(PRICED_DEGREES.map((d) => [d as Degree, activationUnitSeconds(options, d)]));
+  const us = (s: number) => `${(s * 1e6).toPrecision(3)} us`;
+  return {
+    label:
+      `${options.variant} protocol priced by lib/cost, calibration '${options.calibration.name}', link ` +
+      `${options.link?.name ?? "loopback"}, per neuron both phases: ReLU ${us(relu)}, ` +
+      PRICED_DEGREES.map((d) => `degree ${d} ${us(seconds.get(d)!)}`).join(", "),
+    reduction(beta: Degree): number {
+      const s = seconds.get(beta);
+      if (s === undefined) {
+        throw new Error(`pricedReduction: degree ${beta} is not priced (only ${PRICED_DEGREES})`);
+      }
+      return 1 - s / relu;
+    },
+  };
+}
 
 /** The all-ReLU accuracy minus this is the threshold (the paper's 85.1% -> 84.5%). */
 export const DEFAULT_ACCURACY_DROP = PAPER_THRESHOLD_DROP_POINTS / 100;

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { cnn7, resnet32 } from "../nn/architectures.ts";
 import { countPlan, type Plan, uniformPlan } from "../nn/plan.ts";
+import { LINKS } from "../cost/model.ts";
+import { toyCalibration, unit } from "../cost/testdata/toy.ts";
 import { SearchRng } from "./rng.ts";
 import {
   approximatedNeurons,
   bestAboveThreshold,
   paperReduction,
   planCost,
+  pricedReduction,
   rank,
   score,
   scoreTrial,
@@ -24,6 +27,28 @@ Deno.test("paperReduction: R(3) = 1 - 0.2/20.1, R(2) = 1 - 1/192, R(0) = 1, labe
   assert.equal(paperReduction.reduction(0), 1);
   assert.throws(() => paperReduction.reduction(1), /no cost for degree 1/);
   assert.match(paperReduction.label, /paper/);
+});
+
+Deno.test("pricedReduction: R from lib/cost's per-neuron prices, negative for a polynomial dearer than a ReLU", () => {
+  const calibration = toyCalibration({
+    "gc.relu.offline": unit(16e-6, 0, 8000),
+    "gc.relu.online": unit(4e-6),
+    "poly2.offline": unit(5e-6),
+    "poly2.offline.chunk": unit(0),
+    "poly2.online": unit(0),
+    "poly3.offline": unit(30e-6),
+    "poly3.offline.chunk": unit(0),
+    "poly3.online": unit(0),
+  });
+  const loop = pricedReduction({ variant: "lab", calibration });
+  assert.equal(loop.reduction(0), 1);
+  close(loop.reduction(2), 1 - 5 / 20, "R(2), loopback");
+  close(loop.reduction(3), 1 - 30 / 20, "R(3), loopback: dearer than a ReLU");
+  assert.match(loop.label, /calibration 'toy', link loopback, .*ReLU 20\.0 us/);
+  const lan = pricedReduction({ variant: "lab", calibration, link: LINKS.lan });
+  const relu = 20e-6 + 8000 / LINKS.lan.bandwidth;
+  close(lan.reduction(3), 1 - 30e-6 / relu, "R(3), LAN: the ReLU's bytes count");
+  assert.throws(() => lan.reduction(1), /degree 1 is not priced/);
 });
 
 Deno.test("score (eq. 4) of hand-computed CNN-7 plans (173,056 neurons)", () => {

@@ -1,0 +1,34 @@
+/**
+ * Where equation 4's R(beta) comes from, chosen per search (`deno task search --cost`):
+ *
+ * - `paper` (default): the paper's unit costs ({@link paperReduction}), so searches reproduce the
+ *   paper's objective;
+ * - `lab-loopback`, `lab-lan`, `lab-wan`: this project's own protocol priced by its cost model
+ *   (lib/cost, the `lab` variant) with the `measured` calibration from this machine's benchmark
+ *   files, over the named link ({@link pricedReduction}). A plan searched this way optimises
+ *   what this protocol actually spends, where the paper's prices do not hold (here a degree-3
+ *   polynomial's offline correlations cost more compute than a garbled ReLU, but far fewer bytes).
+ *
+ * @module
+ */
+import { LINKS, measuredCalibration } from "../cost/mod.ts";
+import { type CostReduction, paperReduction, pricedReduction } from "./score.ts";
+
+/** The R(beta) sources a search can use. */
+export const COST_SOURCES = ["paper", "lab-loopback", "lab-lan", "lab-wan"] as const;
+export type CostSource = typeof COST_SOURCES[number];
+
+/** The default: the paper's unit costs. */
+export const DEFAULT_COST_SOURCE: CostSource = "paper";
+
+/** True for a known cost source name. */
+export function isCostSource(name: string): name is CostSource {
+  return (COST_SOURCES as readonly string[]).includes(name);
+}
+
+/** R(beta) from `source`; a lab source reads the benchmark files in `resultsDir` (default results/). */
+export async function costReduction(source: CostSource, resultsDir?: string): Promise<CostReduction> {
+  if (source === "paper") return paperReduction;
+  const link = LINKS[source.slice("lab-".length) as keyof typeof LINKS];
+  return pricedReduction({ variant: "lab", calibration: await measuredCalibration(resultsDir), link });
+}
