@@ -8,7 +8,7 @@
  * ```
  * deno task bench:protocol [--models cnn7,vgg16,resnet32] [--repeats 3] [--accuracy 100]
  *   [--secure-images 5] [--frac-bits F] [--out results/bench_protocol.json]
- * deno task bench:protocol --agreement-only [--plan all_relu|plan80|safenet] [--accuracy 100]
+ * deno task bench:protocol --agreement-only [--plan all_relu|plan80|NAME] [--accuracy 100]
  *   [--secure-images 100] [--out results/agreement_cnn7_PLAN.json]
  * deno task bench:protocol --probe-links [--out results/bench_link.json]
  * ```
@@ -16,10 +16,11 @@
  * Weights: data/pretrained/<model> (the 80% plan: data/pretrained/<model>-plan80) where they
  * exist, else seeded random weights (timing does not depend on weights; the plan's coefficients
  * are then fitted to 64 training images, and no agreement is measured for such a model). The 80%
- * plan is alpha 0.8 with degree 2 at every site (floor(0.8 x C) channels). `--plans safenet` (or
- * `--plan safenet`) runs SAFENet's published plan, data/plans/<model>_safenet.json, on the weights
- * its search trained (its provenance names them); write it to its own file, e.g.
- * `--models cnn7 --plans safenet --out results/bench_protocol_safenet.json`, which Table 2 reads.
+ * plan is alpha 0.8 with degree 2 at every site (floor(0.8 x C) channels). Any other plan name is
+ * a plan a search published (`search --publish NAME`): `--plans safenet` (or `--plan safenet`)
+ * runs SAFENet's, data/plans/<model>_safenet.json, on the weights its search trained (its
+ * provenance names them); write it to its own file, e.g. `--models cnn7 --plans safenet --out
+ * results/bench_protocol_safenet.json`, which Table 2 reads.
  * `--agreement-only`
  * measures CNN-7's agreement alone (both plans unless `--plan` names one, so the two can run in
  * parallel processes).
@@ -83,27 +84,41 @@ import { DenoProcess } from "./testdata/process.ts";
 import { median, roundTo } from "../lib/report/stats.ts";
 import { Progress } from "../lib/train/progress.ts";
 
-const PLANS = ["all_relu", "plan80", "safenet"] as const;
-/** Plans run when --plans is not given; "safenet" needs the published plan (search --publish safenet). */
-const DEFAULT_PLANS = ["all_relu", "plan80"];
+/** The plans every model has; any other plan name is a published one (data/plans/MODEL_NAME.json). */
+const BUILTIN_PLANS = ["all_relu", "plan80"] as const;
+/** Plans run when --plans is not given. */
+const DEFAULT_PLANS: readonly PlanName[] = BUILTIN_PLANS;
 /** Provenance of the files written here: the agreement figures use CIFAR-10 test images. */
 const CIFAR10_BENCHMARK = { ...BENCHMARK_RUN, dataset: "cifar10" };
-type PlanName = typeof PLANS[number];
+/** A built-in plan, or the name a search published its pick under (`search --publish NAME`), e.g. safenet. */
+type PlanName = string;
+
+function isBuiltin(name: PlanName): name is typeof BUILTIN_PLANS[number] {
+  return (BUILTIN_PLANS as readonly string[]).includes(name);
+}
 
 function planFor(setup: Setup, name: PlanName): Plan {
   const graph = architecture(setup.model);
-  if (name === "safenet") return safenetOf(setup).plan;
+  if (!isBuiltin(name)) return publishedOf(setup, name).plan;
   return name === "all_relu" ? allReluPlan(graph) : uniformPlan(graph, 0.8, 2);
 }
 
-function safenetOf(setup: Setup): { plan: Plan; weights: string } {
-  if (!setup.safenet) {
+function publishedOf(setup: Setup, name: PlanName): PublishedPlan {
+  const published = setup.published[name];
+  if (!published) {
     throw new Error(
-      `no SAFENet plan for ${setup.model}: data/plans/${setup.model}_safenet.json is written by ` +
-        `\`deno task search --searcher btpbt --model ${setup.model} --publish safenet --out data/pretrained/${setup.model}-safenet\``,
+      `no plan '${name}' for ${setup.model}: use ${BUILTIN_PLANS.join(", ")}, or a plan a search published ` +
+        `with its weights (data/plans/${setup.model}_${name}.json, written by \`deno task search --searcher btpbt ` +
+        `--model ${setup.model} --publish ${name} --out data/pretrained/${setup.model}-${name}\`)`,
     );
   }
-  return setup.safenet;
+  return published;
+}
+
+/** A plan a search published, and the weights that search trained for it (masks, coefficients). */
+interface PublishedPlan {
+  readonly plan: Plan;
+  readonly weights: string;
 }
 
 /** What one model's measurements run on: the weights (per plan) and the fixed-point bits. */
@@ -112,31 +127,35 @@ interface Setup {
   readonly weights: string;
   /** Weights fine-tuned with the 80% plan (they carry its masks and coefficients), or `weights`. */
   readonly plan80Weights: string;
-  /** SAFENet's published plan and the weights its search trained (masks, coefficients), if published. */
-  readonly safenet?: { readonly plan: Plan; readonly weights: string };
+  /** The published plans asked for that exist with their weights, by name. */
+  readonly published: Readonly<Record<PlanName, PublishedPlan>>;
   readonly fracBits: number;
 }
 
-/** The weights `model` runs on: shipped where they exist, else seeded random ones. */
-async function setupFor(model: ModelName, fracBits: number): Promise<Setup> {
+/** The weights `model` runs on (shipped where they exist, else seeded random ones) and the published `plans`. */
+async function setupFor(model: ModelName, fracBits: number, plans: readonly PlanName[]): Promise<Setup> {
   const weights = await modelDirOr(`data/pretrained/${model}`, "random:1");
-  const published = await readJsonIfPresent(`data/plans/${model}_safenet.json`) as
-    | (Plan & { provenance?: { weights?: string } })
-    | undefined;
-  const safenetWeights = published?.provenance?.weights ?? `data/pretrained/${model}-safenet`;
+  const published: Record<PlanName, PublishedPlan> = {};
+  for (const name of plans.filter((p) => !isBuiltin(p))) {
+    const file = await readJsonIfPresent(`data/plans/${model}_${name}.json`) as
+      | (Plan & { provenance?: { weights?: string } })
+      | undefined;
+    const dir = file?.provenance?.weights ?? `data/pretrained/${model}-${name}`;
+    if (file && await modelDirOr(dir, "") !== "") {
+      published[name] = { plan: { model: file.model, sites: file.sites }, weights: dir };
+    }
+  }
   return {
     model,
     weights,
     plan80Weights: await modelDirOr(`data/pretrained/${model}-plan80`, weights),
-    ...(published && await modelDirOr(safenetWeights, "") !== ""
-      ? { safenet: { plan: { model: published.model, sites: published.sites }, weights: safenetWeights } }
-      : {}),
+    published,
     fracBits,
   };
 }
 
 function weightsFor(setup: Setup, plan: PlanName): string {
-  if (plan === "safenet") return safenetOf(setup).weights;
+  if (!isBuiltin(plan)) return publishedOf(setup, plan).weights;
   return plan === "plan80" ? setup.plan80Weights : setup.weights;
 }
 
@@ -533,11 +552,13 @@ interface ModelRuns {
 async function measureModels(o: ModelRuns, log: (text: string) => void): Promise<Record<string, unknown>> {
   const perModel: Record<string, unknown> = {};
   for (const model of o.models) {
-    const setup = await setupFor(model, o.fracBits);
+    const setup = await setupFor(model, o.fracBits, o.plans);
     const entry: Record<string, unknown> = {
       weights: setup.weights,
       plan80Weights: setup.plan80Weights,
-      ...(setup.safenet ? { safenetWeights: setup.safenet.weights } : {}),
+      ...Object.fromEntries(
+        Object.entries(setup.published).map(([name, p]) => [`${name}Weights`, p.weights]),
+      ),
     };
     for (const plan of o.plans) {
       const runs = [];
@@ -566,7 +587,7 @@ function describeRun(client: TrafficStats): string {
 
 const USAGE = `usage: deno task bench:protocol [--models cnn7,vgg16,resnet32] [--repeats 3] [--accuracy 100]
          [--plans all_relu,plan80] [--secure-images 5] [--frac-bits F] [--out results/bench_protocol.json]
-       deno task bench:protocol --agreement-only [--plan all_relu|plan80|safenet] [--accuracy 100]
+       deno task bench:protocol --agreement-only [--plan all_relu|plan80|NAME] [--accuracy 100]
          [--secure-images 100] [--out FILE]
        deno task bench:protocol --link lan|wan [--models cnn7] [--plans all_relu,plan80] [--repeats 1]
          [--out results/bench_protocol_LINK.json]
@@ -576,9 +597,10 @@ const USAGE = `usage: deno task bench:protocol [--models cnn7,vgg16,resnet32] [-
   --link runs the end-to-end runs alone over a shaped link instead: the LAN (1 Gbit/s, 0.5 ms) or
   WAN (100 Mbit/s, 40 ms) preset, bandwidth limited for real (tbf in two network namespaces; needs
   root), the round trip emulated in the transport. --probe-links measures each link's round trip and
-  throughput between two processes (the shaped ones need root). The plan "safenet" is SAFENet's
-  published plan (data/plans/MODEL_safenet.json, from \`search --publish safenet\`); give it its own
-  --out, e.g. results/bench_protocol_safenet.json, which Table 2 reads.`;
+  throughput between two processes (the shaped ones need root). A plan NAME other than all_relu and
+  plan80 is one a search published (data/plans/MODEL_NAME.json, from \`search --publish NAME --out DIR\`),
+  run on the weights it names: "safenet" is SAFENet's; give it its own --out, e.g.
+  results/bench_protocol_safenet.json, which Table 2 reads.`;
 
 function fail(message: string): never {
   console.error(`bench:protocol: ${message}\n\n${USAGE}`);
@@ -632,9 +654,6 @@ if (import.meta.main) {
   }
   const fracBits = Number(values["frac-bits"]);
   const models = parseModels(values.models!);
-  if (values.plan !== undefined && !(PLANS as readonly string[]).includes(values.plan)) {
-    fail(`unknown --plan ${values.plan}; use one of ${PLANS.join(", ")}`);
-  }
   if (values.role?.startsWith("poly-")) {
     await runPolyRole(
       values.role,
@@ -653,22 +672,23 @@ if (import.meta.main) {
     await runRole(
       values.role,
       Number(values.port),
-      await setupFor(models[0], fracBits),
+      await setupFor(models[0], fracBits, [values.plan!]),
       values.plan as PlanName,
       wire,
     );
     Deno.exit(0);
   }
   if (!Object.hasOwn(LINKS, values.link!)) fail(`unknown --link ${values.link}; use loopback, lan or wan`);
-  const plans = values.plans!.split(",") as PlanName[];
-  const unknownPlan = plans.find((p) => !(PLANS as readonly string[]).includes(p));
-  if (unknownPlan !== undefined) fail(`unknown plan '${unknownPlan}' in --plans; use ${PLANS.join(", ")}`);
-  // A SAFENet run needs the published plan: say so before any work.
-  const wanted = values["agreement-only"] ? [values.plan ?? DEFAULT_PLANS].flat() : plans;
-  if (wanted.includes("safenet")) {
-    for (const model of values["agreement-only"] ? ["cnn7" as const] : models) {
+  const plans: PlanName[] = values.plans!.split(",");
+  // A published plan must exist with its weights for every model it runs on: say so before any work.
+  const wanted = values["agreement-only"]
+    ? (values.plan === undefined ? DEFAULT_PLANS : [values.plan])
+    : plans;
+  for (const model of values["agreement-only"] ? ["cnn7" as const] : models) {
+    const setup = await setupFor(model, fracBits, wanted);
+    for (const plan of wanted) {
       try {
-        safenetOf(await setupFor(model, fracBits));
+        planFor(setup, plan);
       } catch (e) {
         fail((e as Error).message);
       }
@@ -677,11 +697,10 @@ if (import.meta.main) {
   const repeats = Math.max(1, Number(values.repeats));
   const log = (text: string) => console.error(`bench:protocol: ${text}`);
   if (values["agreement-only"]) {
-    const setup = await setupFor("cnn7", fracBits);
+    const setup = await setupFor("cnn7", fracBits, wanted);
     const accuracy = Number(values.accuracy), secure = Number(values["secure-images"]);
-    const plans = values.plan === undefined ? DEFAULT_PLANS as PlanName[] : [values.plan as PlanName];
     const result: Record<string, unknown> = {};
-    for (const plan of plans) result[plan] = await agreement(setup, plan, accuracy, secure);
+    for (const plan of wanted) result[plan] = await agreement(setup, plan, accuracy, secure);
     const file = { ...setup, agreement: result };
     console.log(JSON.stringify(file, null, 2));
     if (values.out && values.out !== "-") {

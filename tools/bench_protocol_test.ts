@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DenoProcess } from "./testdata/process.ts";
 
-Deno.test("bench:protocol --agreement-only: one plan on request, written with provenance; an unknown plan is an error", async () => {
+Deno.test("bench:protocol --agreement-only: one plan on request, a published one by its name, written with provenance; an unknown plan is an error", async () => {
   const dir = await Deno.makeTempDir({ prefix: "safenet-agreement-test-" });
   try {
     const out = `${dir}/agreement.json`;
@@ -30,13 +30,13 @@ Deno.test("bench:protocol --agreement-only: one plan on request, written with pr
     ]);
     assert.equal(await safenet.exitCode(300_000), 0, safenet.output);
     const s = JSON.parse(await Deno.readTextFile(safenetOut));
-    assert.equal(s.safenet.weights, "data/pretrained/cnn7-safenet");
+    assert.equal(s.published.safenet.weights, "data/pretrained/cnn7-safenet");
     assert.equal(s.agreement.safenet.secure_same_class_as_float, 1);
     assert.ok(s.agreement.safenet.max_poly_activation > 0, "the plan's polynomials ran");
 
     const bad = new DenoProcess("tools/bench_protocol.ts", ["--agreement-only", "--plan", "plan99"]);
     assert.notEqual(await bad.exitCode(120_000), 0);
-    assert.match(bad.output, /unknown --plan plan99; use one of all_relu, plan80/);
+    assert.match(bad.output, /no plan 'plan99' for cnn7: use all_relu, plan80, or a plan a search published/);
     const help = new DenoProcess("tools/bench_protocol.ts", ["--help"]);
     assert.equal(await help.exitCode(60_000), 0);
     assert.match(help.output, /usage: deno task bench:protocol/);
