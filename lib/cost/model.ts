@@ -53,6 +53,20 @@ export function measuredLink(name: string, probe: LinkProbe): Link {
   return { name, bandwidth, rtt: probe.rtt_s };
 }
 
+/**
+ * The links as `bench:protocol --probe-links` measured them, from results/bench_link.json's
+ * content (`file`; absent or partial: only the links it has).
+ */
+// deno-lint-ignore no-explicit-any
+export function probedLinks(file: any): Partial<Record<keyof typeof LINKS, Link>> {
+  const out: Partial<Record<keyof typeof LINKS, Link>> = {};
+  for (const name of Object.keys(LINKS) as (keyof typeof LINKS)[]) {
+    const probe = file?.links?.[name]?.measured;
+    if (probe) out[name] = measuredLink(name, probe);
+  }
+  return out;
+}
+
 /** Bytes each way. */
 export interface Bytes {
   readonly toServer: number;

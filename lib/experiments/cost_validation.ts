@@ -15,7 +15,7 @@
 import { architecture, MODEL_NAMES, type ModelName } from "../nn/architectures.ts";
 import { allReluPlan, type Plan, uniformPlan } from "../nn/plan.ts";
 import { planSchedule } from "../mpc/inference/schedule.ts";
-import { type Calibration, type Link, LINKS, measuredCalibration, measuredLink, price } from "../cost/mod.ts";
+import { type Calibration, type Link, LINKS, measuredCalibration, price, probedLinks } from "../cost/mod.ts";
 import type { PlotlyFigure } from "../report/chart.ts";
 import { writeFigure } from "../report/chart.ts";
 import { RESULTS_DIR } from "../report/paths.ts";
@@ -77,16 +77,6 @@ const BENCH_FILES = {
   lan: "bench_protocol_lan.json",
   wan: "bench_protocol_wan.json",
 } as const;
-
-/** The links as `bench:protocol --probe-links` measured them (results/bench_link.json's content). */
-export function probedLinks(file: Json): Partial<Record<ValidationRow["link"], Link>> {
-  const out: Partial<Record<ValidationRow["link"], Link>> = {};
-  for (const name of Object.keys(LINKS) as ValidationRow["link"][]) {
-    const probe = file?.links?.[name]?.measured;
-    if (probe) out[name] = measuredLink(name, probe);
-  }
-  return out;
-}
 
 /**
  * Predictions against the runs in `bench` (a bench_protocol file's content), made for the link

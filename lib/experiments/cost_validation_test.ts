@@ -4,7 +4,8 @@ import { allReluPlan } from "../nn/plan.ts";
 import { planSchedule } from "../mpc/inference/schedule.ts";
 import { price } from "../cost/mod.ts";
 import { toyCalibration, unit } from "../cost/testdata/toy.ts";
-import { probedLinks, reading, tableRows, validate } from "./cost_validation.ts";
+import { probedLinks } from "../cost/mod.ts";
+import { reading, tableRows, validate } from "./cost_validation.ts";
 
 const calibration = toyCalibration({
   "lab.session": unit(1, 800_000, 4_000),

@@ -5,13 +5,17 @@
  *   paper's objective;
  * - `lab-loopback`, `lab-lan`, `lab-wan`: this project's own protocol priced by its cost model
  *   (lib/cost, the `lab` variant) with the `measured` calibration from this machine's benchmark
- *   files, over the named link ({@link pricedReduction}). A plan searched this way optimises
+ *   files, over the named link as `bench:protocol --probe-links` measured it between two
+ *   processes (results/bench_link.json; its preset where not measured) ({@link pricedReduction}). A plan searched this way optimises
  *   what this protocol actually spends, where the paper's prices do not hold (here a degree-3
  *   polynomial's offline correlations cost more compute than a garbled ReLU, but far fewer bytes).
  *
  * @module
  */
-import { LINKS, measuredCalibration } from "../cost/mod.ts";
+import { join } from "node:path";
+import { LINKS, measuredCalibration, probedLinks } from "../cost/mod.ts";
+import { RESULTS_DIR } from "../report/paths.ts";
+import { readJsonIfPresent } from "../report/results.ts";
 import { type CostReduction, paperReduction, pricedReduction } from "./score.ts";
 
 /** The R(beta) sources a search can use. */
@@ -27,8 +31,13 @@ export function isCostSource(name: string): name is CostSource {
 }
 
 /** R(beta) from `source`; a lab source reads the benchmark files in `resultsDir` (default results/). */
-export async function costReduction(source: CostSource, resultsDir?: string): Promise<CostReduction> {
+export async function costReduction(source: CostSource, resultsDir = RESULTS_DIR): Promise<CostReduction> {
   if (source === "paper") return paperReduction;
-  const link = LINKS[source.slice("lab-".length) as keyof typeof LINKS];
-  return pricedReduction({ variant: "lab", calibration: await measuredCalibration(resultsDir), link });
+  const name = source.slice("lab-".length) as keyof typeof LINKS;
+  const measured = probedLinks(await readJsonIfPresent(join(resultsDir, "bench_link.json")))[name];
+  return pricedReduction({
+    variant: "lab",
+    calibration: await measuredCalibration(resultsDir),
+    link: measured ?? LINKS[name],
+  });
 }

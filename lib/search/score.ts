@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { activationUnitSeconds, type PriceOptions } from "../cost/model.ts";
+import { activationUnitSeconds, LINKS, type PriceOptions } from "../cost/model.ts";
 import { type ActivationSite, activationSites, type Graph } from "../nn/graph.ts";
 import { approximatedChannels, type Degree } from "../nn/approximation.ts";
 import { countPlan, type Plan } from "../nn/plan.ts";
@@ -58,10 +58,12 @@ export function pricedReduction(options: PriceOptions): CostReduction {
   const relu = activationUnitSeconds(options, "relu");
   const seconds = new Map(PRICED_DEGREES.map((d) => [d as Degree, activationUnitSeconds(options, d)]));
   const us = (s: number) => `${(s * 1e6).toPrecision(3)} us`;
+  const link = options.link ?? LINKS.loopback;
+  const rate = Number.isFinite(link.bandwidth) ? ` (${Math.round(link.bandwidth * 8 / 1e6)} Mbit/s)` : "";
   return {
     label:
       `${options.variant} protocol priced by lib/cost, calibration '${options.calibration.name}', link ` +
-      `${options.link?.name ?? "loopback"}, per neuron both phases: ReLU ${us(relu)}, ` +
+      `${link.name}${rate}, per neuron both phases: ReLU ${us(relu)}, ` +
       PRICED_DEGREES.map((d) => `degree ${d} ${us(seconds.get(d)!)}`).join(", "),
     reduction(beta: Degree): number {
       const s = seconds.get(beta);
