@@ -599,6 +599,59 @@ function safenetRun(run: Json | undefined, allRelu: Json | undefined): string {
     `all-ReLU network's ${s(allRelu.total_s)} (${s(allRelu.offline_s)} and ${s(allRelu.online_s)})${why}.`;
 }
 
+/** Results of BTPBT searches priced by this protocol's cost model (`search --cost lab-LINK`). */
+const PRICED_RESULT = /^search_btpbt-lab-(loopback|lan|wan)_cnn7_(\w+)\.json$/;
+
+/**
+ * Searches scored with this protocol's own prices (`search --cost lab-LINK`), one line each: the
+ * pick's share replaced and activation cost removed as priced, its accuracy, and where the pick
+ * was published as safenet-lab-LINK and run end to end beside the all-ReLU network in the same
+ * invocation (`bench:protocol --plans all_relu,safenet-lab-LINK`), both measured totals.
+ */
+async function pricedSearchLines(): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const e of Deno.readDir(`${REPO_ROOT}/results`)) {
+    const m = e.name.match(PRICED_RESULT);
+    if (!m) continue;
+    const [, link, profile] = m;
+    const file = (await readJson(`results/${e.name}`))!;
+    const d = file.data, f = d.final;
+    const pick = f
+      ? `its pick replaces ${fmt(100 * f.replacedShare)}% of the ReLUs (${
+        f.config.plan.sites.map((x: { alpha: number; beta: number }) =>
+          `${fmt(100 * x.alpha, 0)}% deg ${x.beta}`
+        )
+          .join(", ")
+      }) and removes ${
+        fmt(100 * f.removedCost)
+      }% of the activation cost as the model prices it, at validation ${
+        (100 * f.validationAccuracy).toFixed(2)
+      }%, test ${d.finalTestAccuracy != null ? (100 * d.finalTestAccuracy).toFixed(2) + "%" : "—"}`
+      : "no pick reached the threshold";
+    const name = `safenet-lab-${link}`;
+    const bench = (await readJson(`results/bench_protocol_${name}.json`))?.cnn7;
+    const s = (x: number) => `${fmt(x, 1)} s`;
+    const run = bench?.[name] && bench?.all_relu
+      ? ` Published as \`data/plans/cnn7_${name}.json\` and run end to end over loopback beside the all-ReLU ` +
+        `network (\`bench:protocol --models cnn7 --plans all_relu,${name} --out results/bench_protocol_${name}.json\`, ` +
+        `medians of ${bench[name].runs_total_s.length}): ${s(bench[name].total_s)} (${
+          s(bench[name].offline_s)
+        } offline, ` +
+        `${s(bench[name].online_s)} online) against ${s(bench.all_relu.total_s)} (${
+          s(bench.all_relu.offline_s)
+        }, ` +
+        `${s(bench.all_relu.online_s)}).`
+      : "";
+    lines.push(
+      `**Scored with this protocol's prices** (${profile}, \`deno task search --searcher btpbt --cost lab-${link} ` +
+        `--profile ${profile} --seed ${d.seed}\`): each plan's activation cost priced whole by lib/cost (measured ` +
+        `calibration, the ${link} link as probed; ${d.reduction}) instead of the paper's unit costs; ${pick}.${run} ` +
+        provenance(file),
+    );
+  }
+  return lines.sort();
+}
+
 /** The search targets of issue 13, per profile: BTPBT's share replaced at the threshold. */
 const SEARCH_TARGETS: Record<string, number> = { quick: 0.5, long: PAPER_FIG4.btpbtReplacedShare };
 
@@ -614,6 +667,7 @@ function searchSection(
   seeds: string[],
   run: Json | undefined,
   allRelu: Json | undefined,
+  priced: string[],
 ): string {
   const testThreshold = relu ? relu.testAccuracy - PAPER_THRESHOLD_DROP_POINTS / 100 : undefined;
   const rows: unknown[][] = [];
@@ -700,6 +754,7 @@ function searchSection(
         }. Table 2 prices SAFENet's row with it.${safenetRun(run, allRelu)}`,
     );
   }
+  parts.push(...priced);
   if (fig5) {
     const v = fig5.data.networks.cnn7.variants;
     const labels: Record<string, string> = {
@@ -763,6 +818,7 @@ async function main(): Promise<void> {
     [await seedsLine("quick")].filter((l): l is string => l !== undefined),
     (await readJson("results/bench_protocol_safenet.json"))?.cnn7?.safenet,
     protocol?.cnn7?.all_relu,
+    await pricedSearchLines(),
   );
   if (search) sections.push(search);
   const validation = await readJson("results/cost_validation_quick.json");

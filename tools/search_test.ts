@@ -161,12 +161,15 @@ Deno.test({
         await Deno.readTextFile(join(dir, "results", "search_uniform-lab-lan_cnn7_smoke.json")),
       );
       assert.equal(data.cost, "lab-lan");
-      assert.match(data.reduction, /^lab protocol priced by lib\/cost, calibration 'measured', link lan/);
+      assert.match(
+        data.reduction,
+        /^lab protocol priced whole by lib\/cost, calibration 'measured', link lan/,
+      );
       const journal = JSON.parse(
         await Deno.readTextFile(join(dir, "runs", "uniform-lab-lan-cnn7-smoke-s3", "journal.json")),
       );
       assert.equal(journal.identity.cost, "lab-lan");
-      // The score is eq. 4 with the priced R: removed cost is below the share replaced (R(2) < 1).
+      // Degree-2 neurons cost something in this protocol: removed cost stays below the share replaced.
       for (const cycle of data.history) {
         for (const r of cycle.results) {
           assert.ok(r.removedCost < r.replacedShare || r.replacedShare === 0, JSON.stringify(r));

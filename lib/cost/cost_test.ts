@@ -6,14 +6,11 @@ import { PAPER_LATENCY_TABLES } from "../paper.ts";
 import { toyCalibration, unit } from "./testdata/toy.ts";
 import { countSchedule } from "./counts.ts";
 import { nnls } from "./fit.ts";
-import { activationUnitSeconds, LINKS, price } from "./model.ts";
+import { LINKS, price } from "./model.ts";
 import { fitPaperCalibration } from "./paper_fit.ts";
 import { planSchedule } from "../mpc/inference/schedule.ts";
 import { rotationCounts } from "./rotation_packing.ts";
 import { sectionWork } from "./variants.ts";
-
-const close = (a: number, b: number, what: string) =>
-  assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 
 /** input 4x4x2 -> conv 3x3 (3 filters) -> activation -> avgpool 2 -> dense 5. */
 const tiny: Graph = {
@@ -206,32 +203,4 @@ Deno.test("paper calibration: the stored fit is the fit of the paper's tables, w
     calibration: stored,
   });
   assert.ok(safenet.offline.activation_s < PAPER_LATENCY_TABLES.cnn7.rows.delphi.offlineActivation);
-});
-
-Deno.test("activationUnitSeconds: per neuron, both phases, whole HE chunks spread, bytes over the link, no round trips", () => {
-  const calibration = toyCalibration({
-    "gc.relu.offline": unit(20e-6, 1000, 6000),
-    "gc.relu.online": unit(5e-6, 0, 500),
-    "poly3.offline": unit(2e-6, 10, 20),
-    "poly3.offline.chunk": unit(0.8191, 0, 8191e3),
-    "poly3.online": unit(1e-6, 30, 10),
-  });
-  const lan = LINKS.lan;
-  const at = (fn: "relu" | 0 | 2 | 3, link = LINKS.loopback) =>
-    activationUnitSeconds({ variant: "lab", calibration, link }, fn);
-  close(at("relu"), 25e-6, "ReLU on loopback: compute only");
-  // A chunk carries N - 1 = 8191 neurons: 0.8191 s and 8,191,000 bytes spread are 100 us and 1000 B.
-  close(at(3), 2e-6 + 100e-6 + 1e-6, "degree 3 on loopback");
-  close(
-    at("relu", lan),
-    25e-6 + 6000 / lan.bandwidth + 500 / lan.bandwidth,
-    "ReLU on a LAN: the larger direction per phase",
-  );
-  close(at(3, lan), 103e-6 + (20 + 1000) / lan.bandwidth + 30 / lan.bandwidth, "degree 3 on a LAN");
-  assert.equal(at(0, LINKS.wan), 0, "pruned neurons cost nothing");
-  assert.throws(() => at(2), /no unit cost for 'poly2\./);
-  assert.throws(
-    () => activationUnitSeconds({ variant: "gazelle", calibration }, 3),
-    /gazelle runs ReLU only/,
-  );
 });

@@ -11,8 +11,7 @@
  * @module
  */
 
-import { affineChunks } from "../mpc/he/affine.ts";
-import { type Schedule, SCHEDULE_HE_DEGREE } from "../mpc/inference/schedule.ts";
+import type { Schedule } from "../mpc/inference/schedule.ts";
 import type { Calibration } from "./calibration.ts";
 import { countSchedule } from "./counts.ts";
 import { type Operation, type PhaseWork, sectionWork, type Tally, type Variant } from "./variants.ts";
@@ -196,40 +195,4 @@ export function price(schedule: Schedule, options: PriceOptions): Price {
     total_s: offline.total_s + online.total_s,
     bytes: offline.bytes.toServer + offline.bytes.toClient + online.bytes.toServer + online.bytes.toClient,
   };
-}
-
-// Neurons per priced batch: a whole number of this project's HE chunks, so a chunk's cost is
-// spread over the neurons it carries, as in a layer of many chunks.
-const UNIT_BATCH = 64 * (SCHEDULE_HE_DEGREE - 1);
-
-/**
- * What one activation neuron costs under `options` when it is a garbled ReLU or a polynomial of
- * degree `fn` (0: pruned), both phases: its compute plus its bytes over the link, in a large
- * batch. Round trips are left out (a layer pays them once, whatever its size), so these are the
- * marginal costs equation 4's R(beta) compares. Throws where the variant does not run `fn`
- * (gazelle: polynomials; delphi: degrees other than 2) or the calibration lacks its unit costs.
- */
-export function activationUnitSeconds(options: PriceOptions, fn: "relu" | 0 | 1 | 2 | 3): number {
-  const link = { ...(options.link ?? LINKS.loopback), rtt: 0 };
-  const poly = { 1: 0, 2: 0, 3: 0 }, polyChunks = { 1: 0, 2: 0, 3: 0 };
-  if (fn !== "relu" && fn !== 0) {
-    poly[fn] = UNIT_BATCH;
-    polyChunks[fn] = affineChunks(SCHEDULE_HE_DEGREE, UNIT_BATCH);
-  }
-  const work = sectionWork(options.variant, {
-    section: `one batch of ${fn === "relu" ? "ReLUs" : `degree-${fn} neurons`}`,
-    kind: "activation",
-    elements: UNIT_BATCH,
-    localElements: 0,
-    activation: {
-      neurons: UNIT_BATCH,
-      relus: fn === "relu" ? UNIT_BATCH : 0,
-      poly,
-      polyChunks,
-      constants: fn === 0 ? UNIT_BATCH : 0,
-    },
-  });
-  const seconds = [work.offline, work.online]
-    .map((w) => phasePrice(w, "activation", options.calibration, link, options.threads ?? 1).activation_s);
-  return (seconds[0] + seconds[1]) / UNIT_BATCH;
 }

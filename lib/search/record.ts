@@ -73,7 +73,7 @@ export class SearchRecorder {
       searcher,
       model: this.problem.graph.name,
       threshold: this.problem.threshold,
-      reduction: this.problem.reduction.label,
+      reduction: this.problem.pricing.label,
       budgetImages: this.#budgetImages,
       imagesUsed: this.imagesUsed,
       history: this.#history,

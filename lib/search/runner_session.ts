@@ -22,7 +22,7 @@ import type { DistillationSettings, TrialOutcome } from "../train/trials.ts";
 import { searchBtpbt } from "./btpbt.ts";
 import { searchDelphi } from "./delphi.ts";
 import { searchDrl } from "./drl.ts";
-import { costReduction, DEFAULT_COST_SOURCE } from "./cost_source.ts";
+import { costPricing, DEFAULT_COST_SOURCE } from "./cost_source.ts";
 import { type SearchSpec, specLabel } from "./options.ts";
 import { searchPbt } from "./pbt.ts";
 import { SearchRng } from "./rng.ts";
@@ -131,7 +131,7 @@ async function runSearchLocked(options: SearchSessionOptions): Promise<SearchSes
   const { profile, spec, model, seed } = options;
   const cost = spec.cost ?? DEFAULT_COST_SOURCE;
   // Before any worker starts: a lab cost source without its benchmark files is a one-line error.
-  const reduction = await costReduction(cost);
+  const pricing = await costPricing(cost);
   const say = options.say ?? ((line: string) => console.error(line));
   const distillation = options.distillation ?? profile.distillation;
   const data = await loadTrainingData({
@@ -183,7 +183,7 @@ async function runSearchLocked(options: SearchSessionOptions): Promise<SearchSes
     const problem = searchProblem({
       graph,
       allReluValidationAccuracy: allRelu,
-      reduction,
+      pricing,
       ...(profile.accuracyDrop !== undefined ? { accuracyDrop: profile.accuracyDrop } : {}),
     });
     say(

@@ -3,15 +3,17 @@
  * sum_t approximated_t R(beta_t) / sum_t n_t is the fraction of the all-ReLU activation cost a
  * plan removes (DESIGN: the sum normalised by total ReLU cost), approximated_t = floor(alpha_t x
  * channels_t) x H_t x W_t as lib/nn/plan.ts counts it, and R(beta) the reduced-time ratio of a
- * degree-beta polynomial against a ReLU. Plus the accuracy threshold and the ranking the
- * searchers share.
+ * degree-beta polynomial against a ReLU (the paper's unit costs by default). Or a plan's
+ * removed cost priced whole by this project's cost model (`protocolPricing`, `search --cost`).
+ * Plus the accuracy threshold and the ranking the searchers share.
  *
  * @module
  */
-import { activationUnitSeconds, LINKS, type PriceOptions } from "../cost/model.ts";
+import { LINKS, price, type PriceOptions } from "../cost/model.ts";
+import { planSchedule } from "../mpc/inference/schedule.ts";
 import { type ActivationSite, activationSites, type Graph } from "../nn/graph.ts";
 import { approximatedChannels, type Degree } from "../nn/approximation.ts";
-import { countPlan, type Plan } from "../nn/plan.ts";
+import { allReluPlan, countPlan, type Plan } from "../nn/plan.ts";
 import { PAPER_THRESHOLD_DROP_POINTS, PAPER_UNIT_COSTS_US } from "../paper.ts";
 import type { TrialConfig, TrialResult } from "./types.ts";
 
@@ -45,32 +47,62 @@ export const paperReduction: CostReduction = {
   },
 };
 
-/** The degrees a priced R covers: the search's (the paper's 0, 2 and 3). */
-const PRICED_DEGREES = [0, 2, 3] as const;
+/** How a search prices plans: the fraction of the all-ReLU network's activation cost a plan removes. */
+export interface ActivationPricing {
+  /** Where the numbers come from (recorded with every search outcome). */
+  readonly label: string;
+  removedCost(graph: Graph, plan: Plan): number;
+}
 
 /**
- * R from this project's cost model (lib/cost): R(beta) = 1 - (what a degree-beta neuron costs) /
- * (what a garbled ReLU costs), each the marginal cost of one activation neuron, both phases,
- * compute plus bytes over the link ({@link activationUnitSeconds}). R may be negative: a
- * polynomial dearer than a ReLU adds cost, and the search then avoids it.
+ * Equation 4 as the paper writes it: removed = sum_t approximated_t R(beta_t) / sum_t n_t, each
+ * approximated neuron saving R(beta) of a ReLU's cost.
  */
-export function pricedReduction(options: PriceOptions): CostReduction {
-  const relu = activationUnitSeconds(options, "relu");
-  const seconds = new Map(PRICED_DEGREES.map((d) => [d as Degree, activationUnitSeconds(options, d)]));
-  const us = (s: number) => `${(s * 1e6).toPrecision(3)} us`;
+export function perNeuronPricing(reduction: CostReduction): ActivationPricing {
+  return {
+    label: reduction.label,
+    removedCost(graph: Graph, plan: Plan): number {
+      const count = countPlan(graph, plan);
+      const removed = count.sites.reduce(
+        (a, s) => a + s.approximatedNeurons * reduction.reduction(s.beta),
+        0,
+      );
+      return removed / count.neurons;
+    },
+  };
+}
+
+/** The paper's objective (the default). */
+export const paperPricing: ActivationPricing = perNeuronPricing(paperReduction);
+
+/**
+ * Plans priced whole by this project's cost model (lib/cost): removed = 1 - A(plan) / A(all
+ * ReLU), A the activation part of both phases' price: compute, bytes over the link, round trips,
+ * and the polynomial protocol's whole HE chunks per site and degree. Unlike a per-neuron R this
+ * charges what a site pays once per batch of a degree, so a few polynomial neurons at a site can
+ * cost more than the ReLUs they replace; removed may be negative.
+ */
+export function protocolPricing(options: PriceOptions): ActivationPricing {
   const link = options.link ?? LINKS.loopback;
-  const rate = Number.isFinite(link.bandwidth) ? ` (${Math.round(link.bandwidth * 8 / 1e6)} Mbit/s)` : "";
+  const rate = Number.isFinite(link.bandwidth) ? `${Math.round(link.bandwidth * 8 / 1e6)} Mbit/s, ` : "";
+  const activationSeconds = (graph: Graph, plan: Plan) => {
+    const p = price(planSchedule(graph, plan), options);
+    return p.offline.activation_s + p.online.activation_s;
+  };
+  // Searches score the same plans again and again (every trial, every cycle).
+  const cache = new Map<string, number>();
   return {
     label:
-      `${options.variant} protocol priced by lib/cost, calibration '${options.calibration.name}', link ` +
-      `${link.name}${rate}, per neuron both phases: ReLU ${us(relu)}, ` +
-      PRICED_DEGREES.map((d) => `degree ${d} ${us(seconds.get(d)!)}`).join(", "),
-    reduction(beta: Degree): number {
-      const s = seconds.get(beta);
-      if (s === undefined) {
-        throw new Error(`pricedReduction: degree ${beta} is not priced (only ${PRICED_DEGREES})`);
+      `${options.variant} protocol priced whole by lib/cost, calibration '${options.calibration.name}', ` +
+      `link ${link.name} (${rate}round trip ${(link.rtt * 1e3).toPrecision(2)} ms)`,
+    removedCost(graph: Graph, plan: Plan): number {
+      const key = `${graph.name} ${JSON.stringify(plan.sites)}`;
+      let removed = cache.get(key);
+      if (removed === undefined) {
+        removed = 1 - activationSeconds(graph, plan) / activationSeconds(graph, allReluPlan(graph));
+        cache.set(key, removed);
       }
-      return 1 - s / relu;
+      return removed;
     },
   };
 }
@@ -92,7 +124,7 @@ export const DEFAULT_THRESHOLD_PENALTY = 100;
 export interface SearchProblem {
   readonly graph: Graph;
   readonly sites: readonly ActivationSite[];
-  readonly reduction: CostReduction;
+  readonly pricing: ActivationPricing;
   /** Validation accuracy a final pick must reach. */
   readonly threshold: number;
   /** What each unit of accuracy below the threshold costs a result's rank (0: eq. 4 alone). */
@@ -104,8 +136,8 @@ export interface SearchProblemOptions {
   readonly graph: Graph;
   /** This project's all-ReLU network's accuracy on the validation subset, a fraction. */
   readonly allReluValidationAccuracy: number;
-  /** Default: {@link paperReduction}. */
-  readonly reduction?: CostReduction;
+  /** Default: {@link paperPricing}. */
+  readonly pricing?: ActivationPricing;
   /** Default: {@link DEFAULT_ACCURACY_DROP}. */
   readonly accuracyDrop?: number;
   /** Default: {@link DEFAULT_THRESHOLD_PENALTY}. */
@@ -128,20 +160,21 @@ export function searchProblem(options: SearchProblemOptions): SearchProblem {
   return {
     graph,
     sites: activationSites(graph),
-    reduction: options.reduction ?? paperReduction,
+    pricing: options.pricing ?? paperPricing,
     threshold: acc - accuracyDrop,
     thresholdPenalty,
   };
 }
 
 /** Share of neurons approximated and fraction of activation cost removed by a plan. */
-export function planCost(graph: Graph, plan: Plan, reduction: CostReduction): {
+export function planCost(graph: Graph, plan: Plan, pricing: ActivationPricing): {
   replacedShare: number;
   removedCost: number;
 } {
-  const count = countPlan(graph, plan);
-  const removed = count.sites.reduce((a, s) => a + s.approximatedNeurons * reduction.reduction(s.beta), 0);
-  return { replacedShare: count.fractionReplaced, removedCost: removed / count.neurons };
+  return {
+    replacedShare: countPlan(graph, plan).fractionReplaced,
+    removedCost: pricing.removedCost(graph, plan),
+  };
 }
 
 /** Equation 4. */
@@ -163,7 +196,7 @@ export function scoreTrial(
       `trial ${fields.trial}: the runner returned validation accuracy ${validationAccuracy}, not in [0, 1]`,
     );
   }
-  const { replacedShare, removedCost } = planCost(problem.graph, fields.config.plan, problem.reduction);
+  const { replacedShare, removedCost } = planCost(problem.graph, fields.config.plan, problem.pricing);
   return {
     ...fields,
     validationAccuracy,

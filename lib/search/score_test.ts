@@ -7,9 +7,11 @@ import { SearchRng } from "./rng.ts";
 import {
   approximatedNeurons,
   bestAboveThreshold,
+  paperPricing,
   paperReduction,
+  perNeuronPricing,
   planCost,
-  pricedReduction,
+  protocolPricing,
   rank,
   score,
   scoreTrial,
@@ -29,32 +31,46 @@ Deno.test("paperReduction: R(3) = 1 - 0.2/20.1, R(2) = 1 - 1/192, R(0) = 1, labe
   assert.match(paperReduction.label, /paper/);
 });
 
-Deno.test("pricedReduction: R from lib/cost's per-neuron prices, negative for a polynomial dearer than a ReLU", () => {
+Deno.test("protocolPricing: a plan priced whole by lib/cost; a site's batch costs count, so removed may be negative", () => {
+  const graph = cnn7();
   const calibration = toyCalibration({
     "gc.relu.offline": unit(16e-6, 0, 8000),
     "gc.relu.online": unit(4e-6),
     "poly2.offline": unit(5e-6),
     "poly2.offline.chunk": unit(0),
     "poly2.online": unit(0),
-    "poly3.offline": unit(30e-6),
-    "poly3.offline.chunk": unit(0),
-    "poly3.online": unit(0),
+    // Linear layers are priced too, but do not enter the activation cost.
+    ...Object.fromEntries(
+      ["share.element", "plain.mac", "lab.query", "lab.kernel", "lab.product", "lab.answer"].map((op) => [op, unit(1)]),
+    ),
   });
-  const loop = pricedReduction({ variant: "lab", calibration });
-  assert.equal(loop.reduction(0), 1);
-  close(loop.reduction(2), 1 - 5 / 20, "R(2), loopback");
-  close(loop.reduction(3), 1 - 30 / 20, "R(3), loopback: dearer than a ReLU");
-  assert.match(loop.label, /calibration 'toy', link loopback, .*ReLU 20\.0 us/);
-  const lan = pricedReduction({ variant: "lab", calibration, link: LINKS.lan });
-  const relu = 20e-6 + 8000 / LINKS.lan.bandwidth;
-  close(lan.reduction(3), 1 - 30e-6 / relu, "R(3), LAN: the ReLU's bytes count");
-  assert.throws(() => lan.reduction(1), /degree 1 is not priced/);
+  const loop = protocolPricing({ variant: "lab", calibration });
+  assert.equal(loop.removedCost(graph, uniformPlan(graph, 0, 2)), 0);
+  assert.equal(loop.removedCost(graph, uniformPlan(graph, 1, 0)), 1, "pruning everything removes all");
+  // Without per-batch costs the whole price is eq. 4's sum with R(2) = 1 - 5/20.
+  const half = uniformPlan(graph, 0.5, 2);
+  close(
+    loop.removedCost(graph, half),
+    perNeuronPricing({ label: "", reduction: (b) => b === 2 ? 0.75 : NaN }).removedCost(graph, half),
+    "no batch costs: per-neuron",
+  );
+  assert.match(loop.label, /^lab protocol priced whole by lib\/cost, calibration 'toy', link loopback/);
+  // A whole HE chunk per site and degree: a few degree-2 neurons cost more than their ReLUs.
+  const chunked = protocolPricing({
+    variant: "lab",
+    calibration: toyCalibration({ ...calibration.units, "poly2.offline.chunk": unit(1) }),
+  });
+  const few = { ...half, sites: half.sites.map((_, i) => ({ alpha: i === 0 ? 0.1 : 0, beta: 2 as const })) };
+  assert.ok(chunked.removedCost(graph, few) < 0, String(chunked.removedCost(graph, few)));
+  // Over a link the ReLU's bytes count: removing them saves more.
+  const lan = protocolPricing({ variant: "lab", calibration, link: { ...LINKS.lan, rtt: 0 } });
+  assert.ok(lan.removedCost(graph, half) > loop.removedCost(graph, half));
 });
 
 Deno.test("score (eq. 4) of hand-computed CNN-7 plans (173,056 neurons)", () => {
   const graph = cnn7();
   // alpha 0.5, degree 2 everywhere: half of every site's channels, exactly half of the neurons.
-  const half = planCost(graph, uniformPlan(graph, 0.5, 2), paperReduction);
+  const half = planCost(graph, uniformPlan(graph, 0.5, 2), paperPricing);
   assert.equal(half.replacedShare, 0.5);
   close(half.removedCost, 0.5 * (1 - 1 / 192), "removed, uniform 0.5");
   close(score(0.845, half.removedCost), 0.845 * (1 + 0.5 * (1 - 1 / 192)), "score, uniform 0.5");
@@ -66,7 +82,7 @@ Deno.test("score (eq. 4) of hand-computed CNN-7 plans (173,056 neurons)", () => 
     model: "cnn7",
     sites: [{ alpha: 0.29, beta: 3 }, ...sites.slice(1, 6), { alpha: 0.3, beta: 0 }],
   };
-  const cost = planCost(graph, mixed, paperReduction);
+  const cost = planCost(graph, mixed, paperPricing);
   close(cost.replacedShare, (18 * 1024 + 4 * 64) / 173_056, "replaced");
   close(cost.removedCost, (18 * 1024 * (1 - 0.2 / 20.1) + 4 * 64) / 173_056, "removed, mixed");
 });

@@ -140,7 +140,7 @@ export interface SearchOutcome {
   readonly searcher: SearcherName;
   readonly model: string;
   readonly threshold: number;
-  /** Which R(beta) the score used. */
+  /** How the score priced the activation cost removed (the paper's unit costs, or lib/cost's model). */
   readonly reduction: string;
   /** Training images available at the start. */
   readonly budgetImages: number;
