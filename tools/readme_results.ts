@@ -605,8 +605,8 @@ const PRICED_RESULT = /^search_btpbt-lab-(loopback|lan|wan)_cnn7_(\w+)\.json$/;
 /**
  * Searches scored with this protocol's own prices (`search --cost lab-LINK`), one line each: the
  * pick's share replaced and activation cost removed as priced, its accuracy, and where the pick
- * was published as safenet-lab-LINK and run end to end beside the all-ReLU network in the same
- * invocation (`bench:protocol --plans all_relu,safenet-lab-LINK`), both measured totals.
+ * was published as safenet-lab-LINK and run end to end over that link beside the all-ReLU network
+ * (and SAFENet's paper-priced plan) in the same invocation, the measured totals.
  */
 async function pricedSearchLines(): Promise<string[]> {
   const lines: string[] = [];
@@ -626,21 +626,32 @@ async function pricedSearchLines(): Promise<string[]> {
         fmt(100 * f.removedCost)
       }% of the activation cost as the model prices it, at validation ${
         (100 * f.validationAccuracy).toFixed(2)
-      }%, test ${d.finalTestAccuracy != null ? (100 * d.finalTestAccuracy).toFixed(2) + "%" : "—"}`
+      }%, test ${d.finalTestAccuracy != null ? (100 * d.finalTestAccuracy).toFixed(2) + "%" : "—"}${
+        f.removedCost < 0
+          ? " — dearer than all ReLUs as priced, so over this link the all-ReLU network stays the better plan"
+          : ""
+      }`
       : "no pick reached the threshold";
     const name = `safenet-lab-${link}`;
     const bench = (await readJson(`results/bench_protocol_${name}.json`))?.cnn7;
     const s = (x: number) => `${fmt(x, 1)} s`;
-    const run = bench?.[name] && bench?.all_relu
-      ? ` Published as \`data/plans/cnn7_${name}.json\` and run end to end over loopback beside the all-ReLU ` +
-        `network (\`bench:protocol --models cnn7 --plans all_relu,${name} --out results/bench_protocol_${name}.json\`, ` +
+    const others = [["all_relu", "the all-ReLU network"], ["safenet", "SAFENet's paper-priced plan"]]
+      .filter(([k]) => bench?.[k])
+      .map(([k, what]) =>
+        `${what}'s ${s(bench[k].total_s)} (${s(bench[k].offline_s)}, ${s(bench[k].online_s)})`
+      );
+    const run = bench?.[name] && others.length > 0
+      ? ` Published as \`data/plans/cnn7_${name}.json\` and run end to end over ${link} in one invocation with ` +
+        `the plans it is compared with (\`bench:protocol --models cnn7${
+          link === "loopback" ? "" : ` --link ${link}`
+        } ` +
+        `--plans ${
+          ["all_relu", "safenet", name].filter((k) => bench[k]).join(",")
+        } --out results/bench_protocol_${name}.json\`, ` +
         `medians of ${bench[name].runs_total_s.length}): ${s(bench[name].total_s)} (${
           s(bench[name].offline_s)
         } offline, ` +
-        `${s(bench[name].online_s)} online) against ${s(bench.all_relu.total_s)} (${
-          s(bench.all_relu.offline_s)
-        }, ` +
-        `${s(bench.all_relu.online_s)}).`
+        `${s(bench[name].online_s)} online) against ${others.join(" and ")}.`
       : "";
     lines.push(
       `**Scored with this protocol's prices** (${profile}, \`deno task search --searcher btpbt --cost lab-${link} ` +

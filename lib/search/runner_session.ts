@@ -259,10 +259,16 @@ function pct(x: number): string {
 
 function describeFinal(final: TrialResult | null, test: number | null, testImages: number): string {
   if (!final) return "final: no result reached the threshold";
+  // Only a pricing from this protocol's cost model (--cost) can make a plan dearer than all ReLUs.
+  const dearer = final.removedCost < 0
+    ? `; as priced it costs ${
+      pct(-final.removedCost)
+    } more activation time than all ReLUs, which stay the better plan`
+    : "";
   return `final: score ${final.score.toFixed(4)}, ${pct(final.replacedShare)} of ReLUs replaced, ` +
     `validation ${pct(final.validationAccuracy)}, test ${
       pct(test!)
-    } (${testImages} images), trial ${final.trial}`;
+    } (${testImages} images), trial ${final.trial}${dearer}`;
 }
 
 /** The progress line per trained cycle: best score so far, its share replaced and accuracy, ETA. */
