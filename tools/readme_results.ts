@@ -4,6 +4,7 @@
  * Paper numbers are quoted from the paper and labelled as such; ours carry machine and commit.
  */
 import { LINKS } from "../lib/cost/mod.ts";
+import { costPricing } from "../lib/search/cost_source.ts";
 import { REPO_ROOT } from "../lib/data/locate.ts";
 import { architecture, MODEL_NAMES } from "../lib/nn/architectures.ts";
 import {
@@ -632,6 +633,18 @@ async function pricedSearchLines(): Promise<string[]> {
           : ""
       }`
       : "no pick reached the threshold";
+    // The paper-priced search of the same profile and seed, priced this way: does pricing change the pick?
+    const paperPick = (await readJson(`results/search_btpbt_cnn7_${profile}.json`))?.data;
+    const paperPlan = paperPick?.seed === d.seed ? paperPick.final?.config.plan : undefined;
+    const versus = paperPlan
+      ? `; the paper-priced BTPBT search's pick (same profile and seed, ${
+        fmt(100 * paperPick.final.replacedShare)
+      }% replaced) removes ${
+        fmt(
+          100 * (await costPricing(`lab-${link}` as "lab-lan")).removedCost(architecture("cnn7"), paperPlan),
+        )
+      }% priced the same way`
+      : "";
     const name = `safenet-lab-${link}`;
     const bench = (await readJson(`results/bench_protocol_${name}.json`))?.cnn7;
     const s = (x: number) => `${fmt(x, 1)} s`;
@@ -655,8 +668,7 @@ async function pricedSearchLines(): Promise<string[]> {
       : "";
     lines.push(
       `**Scored with this protocol's prices** (${profile}, \`deno task search --searcher btpbt --cost lab-${link} ` +
-        `--profile ${profile} --seed ${d.seed}\`): each plan's activation cost priced whole by lib/cost (measured ` +
-        `calibration, the ${link} link as probed; ${d.reduction}) instead of the paper's unit costs; ${pick}.${run} ` +
+        `--profile ${profile} --seed ${d.seed}\`): instead of the paper's unit costs, each plan's activation cost is the ${d.reduction}; ${pick}${versus}.${run} ` +
         provenance(file),
     );
   }

@@ -90,7 +90,7 @@ export function protocolPricing(options: PriceOptions): ActivationPricing {
     return p.offline.activation_s + p.online.activation_s;
   };
   // Searches score the same plans again and again (every trial, every cycle).
-  const cache = new Map<string, number>();
+  const cache = new Map<string, number>(), allRelu = new Map<string, number>();
   return {
     label:
       `${options.variant} protocol priced whole by lib/cost, calibration '${options.calibration.name}', ` +
@@ -99,7 +99,8 @@ export function protocolPricing(options: PriceOptions): ActivationPricing {
       const key = `${graph.name} ${JSON.stringify(plan.sites)}`;
       let removed = cache.get(key);
       if (removed === undefined) {
-        removed = 1 - activationSeconds(graph, plan) / activationSeconds(graph, allReluPlan(graph));
+        if (!allRelu.has(graph.name)) allRelu.set(graph.name, activationSeconds(graph, allReluPlan(graph)));
+        removed = 1 - activationSeconds(graph, plan) / allRelu.get(graph.name)!;
         cache.set(key, removed);
       }
       return removed;
