@@ -160,7 +160,7 @@ function trainSection(bench: Json | undefined, model: Json | undefined, plan80: 
             ? " (the masked run was the faster: within run-to-run noise)"
             : ""
         }, ` +
-        `two workers vs one ×${fmt(bench.summary?.cnn7_speedup_2_vs_1_workers, 2)}. ` +
+        workerComparison(bench, names) +
         (bench.summary?.conv_gflop_s
           ? `For scale: a CNN-7 training image is ` +
             `${
@@ -171,8 +171,10 @@ function trainSection(bench: Json | undefined, model: Json | undefined, plan80: 
             `arithmetic would reach ${
               fmt(bench.summary.cnn7_train_img_s_at_conv_rate)
             } img/s; training runs at ` +
-            `${fmt(bench.cnn7?.train_gflop_s_per_worker)} GFLOP/s per worker, and 130 img/s needs ` +
-            `${fmt(130 * bench.summary.cnn7_train_flop_per_image / (bench.cnn7?.workers * 1e9))}. `
+            `${
+              fmt(bench.cnn7?.train_gflop_s_per_core ?? bench.cnn7?.train_gflop_s_per_worker)
+            } GFLOP/s per ` +
+            `core, and 130 img/s needs ${fmt(130 * bench.summary.cnn7_train_flop_per_image / (2 * 1e9))}. `
           : "") +
         `From \`results/bench_train.json\`; ${provenance(bench)}`,
     );
@@ -673,6 +675,22 @@ async function pricedSearchLines(): Promise<string[]> {
     );
   }
   return lines.sort();
+}
+
+/**
+ * Training speed of two data-parallel workers (one oneDNN thread each) against one worker with
+ * both cores' threads, per model measured both ways; each table row is the faster.
+ */
+function workerComparison(bench: Json, names: [string, string][]): string {
+  const ratios = names.filter(([k]) => bench[k]?.by_workers?.["1"] && bench[k]?.by_workers?.["2"])
+    .map(([k, label]) =>
+      `${label} ×${fmt(bench[k].by_workers["2"].train_img_s / bench[k].by_workers["1"].train_img_s, 2)}`
+    );
+  return ratios.length
+    ? `two workers (one oneDNN thread each) against one worker with both threads, training: ${
+      ratios.join(", ")
+    }; each row above is the faster configuration. `
+    : "";
 }
 
 /** The search targets of issue 13, per profile: BTPBT's share replaced at the threshold. */
