@@ -24,8 +24,12 @@ if [ ! -x node_modules/deno/deno ] || [ package-lock.json -nt node_modules/.pack
   echo "setup: installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund
 fi
-node_modules/deno/deno --version | head -1
-if ! JUPYTER_PATH=tools/jupyter jupyter kernelspec list 2>/dev/null | grep -q '^ *deno .*tools/jupyter/kernels/deno$'; then
+# Whole outputs first, then their lines: under pipefail a reader that stops early (head -1,
+# grep -q) can break the writer's pipe and fail the check at random.
+deno_version=$(node_modules/deno/deno --version)
+echo "${deno_version%%$'\n'*}"
+kernelspecs=$(JUPYTER_PATH=tools/jupyter jupyter kernelspec list 2>/dev/null || true)
+if ! grep -q '^ *deno .*tools/jupyter/kernels/deno$' <<<"$kernelspecs"; then
   echo "setup: Jupyter does not find the project's Deno kernelspec in tools/jupyter/kernels/deno" >&2
   exit 1
 fi
