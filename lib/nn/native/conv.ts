@@ -7,6 +7,12 @@
  * run 1.5-2x faster there than its NHWC path) and {@link Plan} reorders around it. Primitives are
  * cached per geometry (shape, stride, padding) and created on first use.
  *
+ * Backward-weights with few output positions (VGG-16's 4x4 and 2x2 layers) is one GEMM over an
+ * im2col of the input instead ({@link im2col}): oneDNN's primitive parallelises over too few
+ * positions there (measured on one thread, batch 32: 1.4-1.9x slower than im2col + sgemm at 4x4
+ * and 2x2, faster from 8x8 up). The choice depends on the geometry alone, so results do not
+ * depend on timing.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -57,14 +63,49 @@ const KERNELS: Record<Kind, { name: string; inputs: [string, string] }> = {
 /** Names of the kernels {@link ConvKernels} provides. */
 export const NATIVE_CONV_KERNELS: readonly string[] = Object.values(KERNELS).map((k) => k.name);
 
+/** Backward-weights runs as im2col + GEMM at most this many output positions (OH x OW). */
+export const GEMM_MAX_POSITIONS = 16;
+
+/**
+ * The im2col matrix of NHWC input `x` for the forward convolution of `info`, written to `out`
+ * (N*OH*OW rows of KH*KW*Ci, columns ordered as tfjs' HWIO filter's first three axes; taps in
+ * the padding are 0), so that the filter gradient is out^T dy with dy [N*OH*OW, Co] as NHWC stores it.
+ */
+export function im2col(x: Float32Array, info: Conv2DInfo, out: Float32Array): void {
+  const { batchSize: n, inHeight: ih, inWidth: iw, inChannels: ci, outHeight: oh, outWidth: ow } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { dilationHeight: dh, dilationWidth: dw } = info, { top, left } = info.padInfo;
+  const cols = kh * kw * ci;
+  out.fill(0, 0, n * oh * ow * cols);
+  let row = 0;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      for (let z = 0; z < ow; z++, row++) {
+        for (let u = 0; u < kh; u++) {
+          const yy = y * sh - top + u * dh;
+          if (yy < 0 || yy >= ih) continue;
+          for (let v = 0; v < kw; v++) {
+            const zz = z * sw - left + v * dw;
+            if (zz < 0 || zz >= iw) continue;
+            const src = ((b * ih + yy) * iw + zz) * ci;
+            out.set(x.subarray(src, src + ci), row * cols + (u * kw + v) * ci);
+          }
+        }
+      }
+    }
+  }
+}
+
 /** The three primitives of one convolution geometry, each planned on first use. */
 class Convolution {
   readonly #plans = new Map<Kind, Plan>();
   readonly #user: Record<Role, MemoryDesc>;
   readonly #any: Record<Role, MemoryDesc>;
   readonly #geometry: { strides: number[]; dilates: number[]; padL: number[]; padR: number[] };
+  /** The im2col buffer of backward-weights by GEMM (allocated on first use). */
+  #columns: Float32Array | undefined;
 
-  constructor(readonly dnnl: Dnnl, info: Conv2DInfo) {
+  constructor(readonly dnnl: Dnnl, readonly info: Conv2DInfo) {
     const dims: Record<Role, number[]> = {
       src: [info.batchSize, info.inChannels, info.inHeight, info.inWidth],
       weights: [info.outChannels, info.inChannels, info.filterHeight, info.filterWidth],
@@ -98,6 +139,32 @@ class Convolution {
       this.#plans.set(kind, plan);
     }
     return plan;
+  }
+
+  /** Whether backward-weights runs as im2col + GEMM ({@link GEMM_MAX_POSITIONS}). */
+  get gemmBackwardWeights(): boolean {
+    return this.info.outHeight * this.info.outWidth <= GEMM_MAX_POSITIONS;
+  }
+
+  /** The filter gradient dW (HWIO) = im2col(x)^T dy, by one sgemm. */
+  backwardWeightsByGemm(x: Float32Array, dy: Float32Array, dw: Float32Array): void {
+    const { batchSize, outHeight, outWidth, filterHeight, filterWidth, inChannels, outChannels } = this.info;
+    const rows = batchSize * outHeight * outWidth, cols = filterHeight * filterWidth * inChannels;
+    this.#columns ??= new Float32Array(rows * cols);
+    im2col(x, this.info, this.#columns);
+    this.dnnl.sgemm(
+      true,
+      false,
+      [cols, outChannels, rows],
+      1,
+      this.#columns,
+      cols,
+      dy,
+      outChannels,
+      0,
+      dw,
+      outChannels,
+    );
   }
 
   #primitiveDesc(kind: Kind) {
@@ -153,8 +220,9 @@ function heapView(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
 /** The three convolution kernels on one open library, with their per-geometry primitive cache. */
 export class ConvKernels {
   readonly #cache = new Map<string, Convolution>();
-  /** Kernel calls run natively so far. */
+  /** Kernel calls run natively so far, and of them backward-weights by im2col + GEMM. */
   calls = 0;
+  gemmCalls = 0;
 
   constructor(readonly dnnl: Dnnl) {}
 
@@ -210,10 +278,13 @@ export class ConvKernels {
     ].join();
     let conv = this.#cache.get(key);
     if (conv === undefined) this.#cache.set(key, conv = new Convolution(this.dnnl, info));
-    const plan = conv.plan(kind);
     // Allocate first: makeOutput may grow the heap, which detaches older views.
     const out = backend.makeOutput(outShape, "float32");
-    plan.run([heapView(backend, a), heapView(backend, b), heapView(backend, out)]);
+    const views = [heapView(backend, a), heapView(backend, b), heapView(backend, out)];
+    if (kind === "backwardWeights" && conv.gemmBackwardWeights) {
+      conv.backwardWeightsByGemm(views[0], views[1], views[2]);
+      this.gemmCalls++;
+    } else conv.plan(kind).run(views);
     this.calls++;
     return out;
   }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { initBackend } from "../backend.ts";
 import { assertMatchesCpu, randomTensor, runOn } from "../kernels/_test_util.ts";
-import { nativeCalls } from "./mod.ts";
+import { nativeCalls, nativeGemmCalls } from "./mod.ts";
 
 type Pad = "same" | "valid";
 
@@ -57,6 +57,22 @@ Deno.test("native conv2d and its gradients match cpu for kernels 1/3, strides 1/
         }
       }
     }
+  }
+});
+
+Deno.test("backward-weights with at most 16 output positions runs as im2col + GEMM, and matches cpu", async () => {
+  // [input, out channels, kernel, stride, padding, output positions]
+  const cases: [number[], number, number, number, Pad, number][] = [
+    [[2, 4, 4, 6], 5, 3, 1, "same", 16],
+    [[3, 5, 5, 4], 7, 3, 2, "valid", 4],
+    [[2, 5, 4, 3], 2, 1, 2, "same", 6],
+    [[2, 3, 2, 5], 4, 3, 1, "same", 6],
+    [[2, 5, 4, 3], 2, 3, 1, "same", 20],
+  ];
+  for (const [shape, co, k, s, pad, positions] of cases) {
+    const before = nativeGemmCalls();
+    await assertNativeMatchesCpu(() => convGrads(shape, co, k, s, pad), `${shape} k${k} s${s} ${pad}`);
+    assert.equal(nativeGemmCalls() - before, positions <= 16 ? 1 : 0, `${shape}: GEMM calls`);
   }
 });
 

@@ -81,6 +81,10 @@ const SYMBOLS = {
   dnnl_primitive_desc_destroy: { parameters: [p], result: i32 },
   dnnl_primitive_create: { parameters: [b, p], result: i32 },
   dnnl_primitive_execute: { parameters: [p, p, i32, b], result: i32 },
+  dnnl_sgemm: {
+    parameters: ["i8", "i8", "i64", "i64", "i64", "f32", b, "i64", b, "i64", "f32", b, "i64"],
+    result: i32,
+  },
 } as const;
 
 type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -259,6 +263,46 @@ export class Dnnl {
     }).symbols;
     gomp.omp_set_num_threads(threads);
     return new Dnnl(lib, version, gomp.omp_get_max_threads());
+  }
+
+  /**
+   * C = alpha op(A) op(B) + beta C on row-major matrices (oneDNN's BLAS-like sgemm, on this
+   * thread's OpenMP threads): op(A) is M x K, op(B) K x N; `transA`/`transB` say whether A and B
+   * are stored transposed.
+   */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    [m, n, k]: [number, number, number],
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void {
+    const flag = (t: boolean) => (t ? "T" : "N").charCodeAt(0);
+    const dims = [m, n, k, lda, ldb, ldc].map(BigInt);
+    check(
+      this.#lib.dnnl_sgemm(
+        flag(transA),
+        flag(transB),
+        dims[0],
+        dims[1],
+        dims[2],
+        alpha,
+        a,
+        dims[3],
+        b,
+        dims[4],
+        beta,
+        c,
+        dims[5],
+      ),
+      "sgemm",
+    );
   }
 
   /** A plain f32 memory descriptor of `dims` (logical order) in layout `tag`. */

@@ -96,3 +96,8 @@ export function registerNativeKernels(threads = 1): NativeInfo | undefined {
 export function nativeCalls(): number {
   return open()?.kernels.calls ?? 0;
 }
+
+/** Of {@link nativeCalls}, the backward-weights computed by im2col + GEMM (conv.ts). */
+export function nativeGemmCalls(): number {
+  return open()?.kernels.gemmCalls ?? 0;
+}
