@@ -31,7 +31,7 @@ import type { Degree } from "../lib/nn/approximation.ts";
 import { isSearchProfileName, SEARCH_PROFILES } from "../lib/search/runner_profiles.ts";
 import { runAndWriteSearch } from "../lib/search/outputs.ts";
 import { searchRunName, type SearchSpec, specLabel } from "../lib/search/options.ts";
-import { COST_SOURCES, type CostSource, isCostSource } from "../lib/search/cost_source.ts";
+import type { CostSource } from "../lib/search/cost_source.ts";
 import { SEARCHER_NAMES } from "../lib/search/runner_session.ts";
 import type { SearcherName } from "../lib/search/types.ts";
 
@@ -126,9 +126,6 @@ if (a.distill !== undefined) {
     fail(`--distill must be W:T with W in [0, 1] and T > 0, got '${a.distill}'`);
   }
   distillation = { weight, temperature };
-}
-if (a.cost !== undefined && !isCostSource(a.cost)) {
-  fail(`--cost must be one of ${COST_SOURCES.join(", ")}, got '${a.cost}'`);
 }
 const spec: SearchSpec = {
   searcher,
