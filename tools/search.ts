@@ -2,7 +2,7 @@
  * Searches a replacement plan on real training, resumably.
  *
  * ```
- * deno task search --searcher btpbt|pbt|drl|delphi|uniform --model cnn7 --profile smoke|quick|long|paper \
+ * deno task search --searcher btpbt|pbt|drl|delphi|uniform --model cnn7|vgg16|resnet32 --profile smoke|quick|long|paper \
  *   [--seed 1] [--run NAME] [--workers 2] [--distill W:T] [--degrees 0,2,3] [--cost paper] [--out DIR]
  *   [--publish NAME]
  * ```
@@ -28,7 +28,7 @@ import { REPO_ROOT } from "../lib/data/locate.ts";
 import { MODEL_NAMES, type ModelName } from "../lib/nn/architectures.ts";
 import { MODEL_FILE } from "../lib/nn/io.ts";
 import type { Degree } from "../lib/nn/approximation.ts";
-import { isSearchProfileName, SEARCH_PROFILES } from "../lib/search/runner_profiles.ts";
+import { isSearchProfileName, SEARCH_PROFILES, searchProfile } from "../lib/search/runner_profiles.ts";
 import { runAndWriteSearch } from "../lib/search/outputs.ts";
 import { searchRunName, type SearchSpec, specLabel } from "../lib/search/options.ts";
 import type { CostSource } from "../lib/search/cost_source.ts";
@@ -36,8 +36,10 @@ import { SEARCHER_NAMES } from "../lib/search/runner_session.ts";
 import type { SearcherName } from "../lib/search/types.ts";
 
 const USAGE = `usage: deno task search --searcher ${SEARCHER_NAMES.join("|")} [options]
-  --model cnn7          network (its pretrained all-ReLU weights are data/pretrained/MODEL)
-  --profile quick       smoke | quick | long | paper (budget, population, interval, validation subset)
+  --model cnn7          network: cnn7 | vgg16 | resnet32 (its pretrained all-ReLU weights are data/pretrained/MODEL)
+  --profile quick       smoke | quick | long | paper (budget, population, interval, validation subset);
+                        vgg16's and resnet32's budgets but at paper are sized by their BTPBT trees (14 and
+                        31 tree PBTs against cnn7's 7): long gives each tree PBT two cycles
   --seed 1              seed of the searcher and of the trials' data
   --run NAME            run name (default SEARCHER-MODEL-PROFILE-sSEED); directory under --runs-dir
   --runs-dir DIR        default ~/.cache/safenet/search
@@ -116,7 +118,7 @@ if (!isSearchProfileName(a.profile!)) {
 }
 const searcher = a.searcher as SearcherName;
 const model = a.model as ModelName;
-const profile = SEARCH_PROFILES[a.profile];
+const profile = searchProfile(a.profile, model);
 const seed = integer("seed", 0);
 const workers = integer("workers", 1);
 let distillation;

@@ -94,7 +94,7 @@ export async function run(config: Fig4Config): Promise<Fig4Result> {
   const searchers: Record<string, Fig4Searcher> = {};
   let threshold = NaN, budget = NaN, tree: Json | null = null;
   for (const s of FIG4_SEARCHERS) {
-    const data = await searchData({ searcher: s }, config);
+    const data = await searchData({ searcher: s }, "cnn7", config);
     if (!data) continue;
     searchers[s] = curve(data);
     threshold = data.threshold;

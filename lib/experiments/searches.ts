@@ -1,6 +1,6 @@
 /**
  * The searches that Figures 4 and 5 read: each is `deno task search --searcher S [--degrees D]
- * --model cnn7 --profile P --seed N`, whose result file is results/search_<label>_cnn7_<P>.json.
+ * --model M --profile P --seed N`, whose result file is results/search_<label>_<M>_<P>.json.
  * At the smoke and quick profiles an experiment runs each search in-process and writes that file
  * (a run finished earlier replays from its journal in ~/.cache/safenet/search in seconds, one
  * interrupted resumes from its checkpoint). At the long and paper profiles, hours to days per
@@ -11,7 +11,9 @@
 
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { REPO_ROOT } from "../data/locate.ts";
+import type { ModelName } from "../nn/architectures.ts";
 import { RESULTS_DIR } from "../report/paths.ts";
 import { profileStem, readJsonIfPresent } from "../report/results.ts";
 import { searchCommand, searchResultName, searchRunName, type SearchSpec } from "../search/options.ts";
@@ -29,36 +31,44 @@ export interface SearchExperimentConfig extends ExperimentConfig {
 /** Profiles whose searches an experiment reruns rather than reads (see the module comment). */
 const RERUN_PROFILES: readonly string[] = ["smoke", "quick"];
 
+/** Where a search on `model` starts from: the shipped all-ReLU network. */
+export function pretrainedDir(model: ModelName): string {
+  return join(REPO_ROOT, "data", "pretrained", model);
+}
+
+/** Whether `model`'s pretrained all-ReLU network exists (searches on it can run). */
+export function hasPretrained(model: ModelName): boolean {
+  return existsSync(join(pretrainedDir(model), "model.json"));
+}
+
 /** A search's result-file data, running the search first where the module comment says. */
 export async function searchData(
   spec: SearchSpec,
+  model: ModelName,
   config: SearchExperimentConfig,
 ): Promise<SearchFileData | undefined> {
   const dir = config.resultsDir ?? RESULTS_DIR;
-  const path = join(
-    dir,
-    `${profileStem(searchResultName(spec, "cnn7"), config.profile)}.json`,
-  );
+  const path = join(dir, `${profileStem(searchResultName(spec, model), config.profile)}.json`);
   const existing = await readJsonIfPresent(path) as SearchFileData;
   const rerun = RERUN_PROFILES.includes(config.profile);
   if (config.readOnly || (existing && !rerun)) return existing?.data;
   // Imported here: the search loads TensorFlow.js and the training workers.
   const { runAndWriteSearch } = await import("../search/outputs.ts");
-  const { SEARCH_PROFILES } = await import("../search/runner_profiles.ts");
-  const profile = SEARCH_PROFILES[config.profile];
-  const run = searchRunName(spec, "cnn7", profile.name, config.seed);
+  const { searchProfile } = await import("../search/runner_profiles.ts");
+  const profile = searchProfile(config.profile, model);
+  const run = searchRunName(spec, model, profile.name, config.seed);
   await runAndWriteSearch({
     spec,
-    model: "cnn7",
+    model,
     dataset: "cifar10",
     profile,
     seed: config.seed,
     runDir: join(homedir(), ".cache", "safenet", "search", run),
-    pretrained: join(REPO_ROOT, "data", "pretrained", "cnn7"),
+    pretrained: pretrainedDir(model),
     workers: 2,
   }, {
     run,
-    command: searchCommand(spec, "cnn7", profile.name, config.seed),
+    command: searchCommand(spec, model, profile.name, config.seed),
     resultsDir: dir,
     plansDir: join(REPO_ROOT, "data", "plans"),
   });

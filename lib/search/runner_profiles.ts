@@ -11,9 +11,17 @@
  * - paper: the paper's budgets, for bigger machines: a population of 50 and 200 epochs of
  *   training per trial (BTPBT: 20 per tree PBT, 40 for the global one, scaled to the total).
  *
+ * These sizes are CNN-7's. VGG-16 and ResNet-32 have more activation sites, so more BTPBT tree
+ * PBTs (14 and 31 against CNN-7's 7), and train 3-4x slower per image here: {@link searchProfile}
+ * sizes their smoke, quick and long budgets by their tree instead (the paper profile keeps the
+ * paper's budget for every network).
+ *
  * @module
  */
+import { architecture, type ModelName } from "../nn/architectures.ts";
+import { allReluPlan } from "../nn/plan.ts";
 import type { DistillationSettings } from "../train/trials.ts";
+import { btpbtTree, PAPER_STAGE_WEIGHTS, siblingPairs } from "./btpbt.ts";
 
 /** Everything a profile fixes. Plain data: it is part of a run's identity. */
 export interface SearchProfile {
@@ -136,6 +144,34 @@ export const SEARCH_PROFILES: Readonly<Record<SearchProfile["name"], SearchProfi
     drlHidden: 300,
   },
 };
+
+/**
+ * Cycles each BTPBT tree PBT gets on a network other than CNN-7, per profile (the global PBT gets
+ * {@link PAPER_STAGE_WEIGHTS}' share more). Long: two, so that each pair's PBT exploits once; at
+ * VGG-16's ~85 training images per second here that is ~2.5 h per search, evaluation included.
+ */
+const DEEPER_CYCLES_PER_TREE_PBT: Readonly<Record<Exclude<SearchProfile["name"], "paper">, number>> = {
+  smoke: 1,
+  quick: 1,
+  long: 2,
+};
+
+/**
+ * Profile `name` for searches on `model`. CNN-7's are {@link SEARCH_PROFILES} as they stand (its
+ * committed searches ran with them). For a deeper network the smoke, quick and long budgets are
+ * whole cycles of the profile's population x interval: {@link DEEPER_CYCLES_PER_TREE_PBT} per BTPBT
+ * tree PBT and the global PBT's share, so every searcher of the profile gets the budget in which
+ * BTPBT runs each of its stages (a CNN-7-sized budget does not fit ResNet-32's 31 tree PBTs).
+ */
+export function searchProfile(name: SearchProfile["name"], model: ModelName): SearchProfile {
+  const base = SEARCH_PROFILES[name];
+  if (model === "cnn7" || name === "paper") return base;
+  const sites = allReluPlan(architecture(model)).sites.length;
+  const treePbts = 1 + siblingPairs(btpbtTree(sites)).length;
+  const shares = treePbts + PAPER_STAGE_WEIGHTS.global / PAPER_STAGE_WEIGHTS.pbt;
+  const cycles = Math.ceil(DEEPER_CYCLES_PER_TREE_PBT[name] * shares);
+  return { ...base, budgetImages: cycles * base.population * base.interval };
+}
 
 /** Whether `name` is a profile's name. */
 export function isSearchProfileName(name: string): name is SearchProfile["name"] {
