@@ -56,6 +56,9 @@ const USAGE =
   --plan FILE           replacement plan (JSON) applied before training
   --init DIR            start from a saved model (model.json + weights.bin)
   --workers 2           data-parallel workers (one wasm instance each)
+  --threads N           oneDNN threads per worker (default: the cores divided among the workers); e.g.
+                        --workers 1 --threads 1 leaves a core to another job (a run may resume with other
+                        --workers/--threads; log.jsonl records each epoch's workers)
   --backend wasm        tfjs backend of the workers (wasm | cpu)
   --validation 5000     images held out of the training set (seeded, stratified)
   --test-every 5        evaluate on the test set every N epochs (and after the last)
@@ -96,6 +99,7 @@ const { values: a } = parseArgs({
     plan: { type: "string" },
     init: { type: "string" },
     workers: { type: "string", default: "2" },
+    threads: { type: "string" },
     backend: { type: "string", default: "wasm" },
     validation: { type: "string", default: String(VALIDATION_SIZE) },
     "test-every": { type: "string", default: "5" },
@@ -135,9 +139,13 @@ const dataset = a.dataset!;
 const epochs = num("epochs", true);
 const seed = num("seed", true);
 const workers = num("workers", true);
+const threads = a.threads === undefined ? undefined : num("threads", true);
+if (workers < 1) fail(`--workers must be at least 1, got ${workers}`, false);
+if (threads !== undefined && threads < 1) fail(`--threads must be at least 1, got ${threads}`, false);
 // Every option that changes what is trained is in the default name, so different runs never
 // share a directory while the same command line resumes its own.
-const { run: _run, "runs-dir": _dir, out: _out, store: _store, help: _help, ...trainingOptions } = a;
+const { run: _run, "runs-dir": _dir, out: _out, store: _store, help: _help, threads: _threads, ...trainingOptions } =
+  a;
 const optionsDigest = createHash("sha256").update(JSON.stringify(trainingOptions)).digest("hex").slice(0, 8);
 const runName = a.run ?? `${model}-${dataset}-s${seed}-${optionsDigest}`;
 const runDir = resolve(a["runs-dir"]!, runName);
@@ -240,7 +248,13 @@ const engine = await WorkerEngine.create({
   backend: a.backend as "wasm" | "cpu",
   factory: recipeFactory(recipe),
   replica: replicaOptions(config),
+  ...(threads !== undefined ? { nativeThreads: threads } : {}),
 });
+console.error(
+  engine.native
+    ? `kernels: ${engine.native.library}, ${engine.native.threads} thread(s) per worker`
+    : "kernels: tfjs' own (no native library)",
+);
 let result;
 try {
   result = await train(config, {
@@ -282,6 +296,7 @@ if (a.out) {
       workers,
       backend: a.backend as "wasm" | "cpu",
       factory: savedModelFactory(out),
+      ...(threads !== undefined ? { nativeThreads: threads } : {}),
     });
     try {
       const r = await evaluate(stored, test, { normalize });

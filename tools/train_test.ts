@@ -31,6 +31,9 @@ Deno.test("train: a bad plan or value is one line before any data is loaded", as
     assert.match(bn.text, /--bn must be batch or frozen, got 'running'/);
     const clip = await run("train.ts", ["--model", "cnn7", "--epochs", "1", "--clip-norm", "0"]);
     assert.match(clip.text, /--clip-norm must be a positive number or none, got '0'/);
+    const threads = await run("train.ts", ["--model", "cnn7", "--epochs", "1", "--threads", "0"]);
+    assert.match(threads.text, /--threads must be at least 1, got 0/);
+    assert.doesNotMatch(threads.text, /loading|usage:/);
     const init = await run("train.ts", ["--model", "cnn7", "--epochs", "1", "--init", dir]);
     assert.match(init.text, /--init .* holds no saved model/);
   } finally {
@@ -50,10 +53,12 @@ Deno.test("train: the ResNet-32 recipe runs unchanged on a CIFAR-100-layout data
     });
     const r = await run("train.ts", [
       ...["--model", "resnet32", "--dataset", "cifar100", "--epochs", "1", "--batch", "32"],
-      ...["--lr", "0.1", "--wd", "5e-4", "--seed", "1", "--workers", "1", "--subset", "64"],
+      ...["--lr", "0.1", "--wd", "5e-4", "--seed", "1", "--workers", "1", "--threads", "1", "--subset", "64"],
       ...["--validation", "100", "--runs-dir", `${dir}/runs`, "--run", "c100", "--out", `${dir}/model`],
     ], { SAFENET_DATA_DIR: `${dir}/data` });
     assert.equal(r.code, 0, r.text);
+    // A lone worker would take both cores' oneDNN threads; --threads 1 leaves it one.
+    assert.match(r.text, /kernels: (oneDNN .*, 1 thread\(s\) per worker|tfjs' own)/);
     const record = JSON.parse(await Deno.readTextFile(`${dir}/model/training.json`));
     assert.equal(record.dataset, "cifar100");
     assert.equal(record.recipe.numClasses, 100);

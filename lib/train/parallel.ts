@@ -68,6 +68,11 @@ export interface WorkerEngineOptions {
   backend?: BackendName;
   factory: ModelFactory;
   replica?: ReplicaOptions;
+  /**
+   * oneDNN threads of each worker's native kernels; default this machine's cores divided among the
+   * workers (fewer leaves cores to another job: oversubscribed cores slow both).
+   */
+  nativeThreads?: number;
 }
 
 type Pending = { resolve: (r: Reply) => void; reject: (e: Error) => void };
@@ -151,6 +156,7 @@ export class WorkerEngine implements Engine {
       backend: options.backend ?? "wasm",
       factory: options.factory,
       replica: options.replica ?? {},
+      ...(options.nativeThreads !== undefined ? { nativeThreads: options.nativeThreads } : {}),
     });
     try {
       const engine = new WorkerEngine(channels, ready);
