@@ -202,10 +202,10 @@ export function siteRows(result: Fig5Result): Row[] {
 }
 
 /** The paper's reading of Figure 5 (CNN-7 at 84.5%; VGG-16 against Delphi). */
-const PAPER_READING = `The paper's Delphi replaces ~${100 * PAPER_FIG5.cnn7DelphiReplacedShare}% of CNN-7 (the ` +
+const PAPER_READING = `The paper's Delphi replaces ~${Math.round(100 * PAPER_FIG5.cnn7DelphiReplacedShare)}% of CNN-7 (the ` +
   `last ${PAPER_FIG1.delphiLayersAtThreshold} layers), CW with alpha ${PAPER_FIG5.cnn7ChannelWise.alpha} as much ` +
-  `at the same accuracy, and CW-MP-MD ~${100 * PAPER_FIG4.btpbtReplacedShare}% (Figure 4); on VGG-16 SAFENet ` +
-  `replaces ${100 * PAPER_FIG5.vgg16GainOverDelphi}% more than Delphi at equal accuracy.`;
+  `at the same accuracy, and CW-MP-MD ~${Math.round(100 * PAPER_FIG4.btpbtReplacedShare)}% (Figure 4); on VGG-16 SAFENet ` +
+  `replaces ${Math.round(100 * PAPER_FIG5.vgg16GainOverDelphi)}% more than Delphi at equal accuracy.`;
 
 /** One network's sentence: its threshold, budget and each variant's total. */
 function networkReading(model: Fig5Model, result: Fig5Result): string {

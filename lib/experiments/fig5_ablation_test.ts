@@ -98,6 +98,7 @@ Deno.test("figure 5b: VGG-16's result files, where they exist, are read at any p
     const rows = tableRows(result);
     assert.deepEqual(rows.map((r) => r.network), [...Array(4).fill("CNN-7"), ...Array(4).fill("VGG-16")]);
     assert.equal(siteRows(result).filter((r) => r.network === "VGG-16").length, 28);
+    assert.match(reading(result), /on VGG-16 SAFENet replaces 28% more than Delphi/);
     assert.match(reading(result), /VGG-16 at the threshold 85.00% \(smoke profile, 1,000 training images per search\): Delphi/);
     // Two panels: CNN-7's Delphi on the first axes, VGG-16's two picks on the second; one legend entry per variant.
     const fig = chart(result);
