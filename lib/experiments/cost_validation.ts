@@ -210,7 +210,7 @@ export function reading(result: CostValidationResult): string {
     }
     return out;
   });
-  const within = `time within ${100 * result.tolerance.time}%, bytes within ${100 * result.tolerance.bytes}%`;
+  const within = `time within ${Math.round(100 * result.tolerance.time)}%, bytes within ${Math.round(100 * result.tolerance.bytes)}%`;
   return fails.length === 0
     ? `All ${result.rows.length} runs are predicted ${within}.`
     : `${result.rows.length} runs; outside the targets (${within}): ${fails.join("; ")}.`;

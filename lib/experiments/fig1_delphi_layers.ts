@@ -149,7 +149,7 @@ export function reading(result: Fig1Result): string {
           `(${
             (100 * best.replacedShare).toFixed(0)
           }% of the ReLUs; the paper: ${PAPER_FIG1.delphiLayersAtThreshold} layers, ` +
-          `~${100 * PAPER_FIG1.delphiReplacedShare}%).`
+          `~${Math.round(100 * PAPER_FIG1.delphiReplacedShare)}%).`
         : `None of the ${trained.length} fine-tuned networks reaches the threshold of ${
           result.threshold.toFixed(2)
         }%.`,

@@ -136,8 +136,8 @@ export function reading(result: Fig4Result): string {
     result.budget_images.toLocaleString("en-US")
   } training images and a threshold of ` +
     `${(100 * result.threshold).toFixed(2)}% (${result.config.profile} profile): ${parts.join("; ")}. ` +
-    `The paper's BTPBT replaces ~${100 * PAPER_FIG4.btpbtReplacedShare}% after ${PAPER_FIG4.epochs} epochs ` +
-    `with ${PAPER_FIG4.workers} workers, PBT and DRL under ${100 * PAPER_FIG4.baselinesReplacedBelow}%.`;
+    `The paper's BTPBT replaces ~${Math.round(100 * PAPER_FIG4.btpbtReplacedShare)}% after ${PAPER_FIG4.epochs} epochs ` +
+    `with ${PAPER_FIG4.workers} workers, PBT and DRL under ${Math.round(100 * PAPER_FIG4.baselinesReplacedBelow)}%.`;
 }
 
 /** One colour per searcher in both panels. */
