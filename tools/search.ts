@@ -44,6 +44,8 @@ const USAGE = `usage: deno task search --searcher ${SEARCHER_NAMES.join("|")} [o
   --run NAME            run name (default SEARCHER-MODEL-PROFILE-sSEED); directory under --runs-dir
   --runs-dir DIR        default ~/.cache/safenet/search
   --workers 2           trial workers (one wasm instance each; trials run side by side)
+  --threads N           oneDNN threads per worker (default: the cores divided among the workers); e.g.
+                        --workers 1 --threads 1 leaves a core to another job
   --distill W:T         knowledge distillation from the all-ReLU network, weight W, temperature T
                         (default: the profile's, 0.5:4 but at smoke; 0:4 turns it off)
   --degrees 0,2,3       the degrees beta may take (default 0,2,3; uniform: one, default 2); e.g. 2 for the
@@ -76,6 +78,7 @@ try {
       run: { type: "string" },
       "runs-dir": { type: "string", default: join(homedir(), ".cache", "safenet", "search") },
       workers: { type: "string", default: "2" },
+      threads: { type: "string" },
       distill: { type: "string" },
       degrees: { type: "string" },
       cost: { type: "string" },
@@ -98,7 +101,7 @@ if (a.help) {
   Deno.exit(0);
 }
 
-function integer(name: "seed" | "workers", min: number): number {
+function integer(name: "seed" | "workers" | "threads", min: number): number {
   const v = Number(a[name]);
   if (!(Number.isSafeInteger(v) && v >= min)) {
     fail(`--${name} must be an integer >= ${min}, got '${a[name]}'`);
@@ -121,6 +124,7 @@ const model = a.model as ModelName;
 const profile = searchProfile(a.profile, model);
 const seed = integer("seed", 0);
 const workers = integer("workers", 1);
+const threads = a.threads === undefined ? undefined : integer("threads", 1);
 let distillation;
 if (a.distill !== undefined) {
   const [weight, temperature] = a.distill.split(":").map(Number);
@@ -162,6 +166,7 @@ const outputs = await runAndWriteSearch({
   runDir,
   pretrained,
   workers,
+  ...(threads !== undefined ? { nativeThreads: threads } : {}),
   ...(distillation ? { distillation } : {}),
   ...(a.out ? { exportDir: resolve(a.out) } : {}),
 }, {

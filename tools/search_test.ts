@@ -19,6 +19,7 @@ Deno.test("search: --help prints the usage; a bad option or an unknown searcher 
       ],
       [["--searcher", "pbt", "--seed", "x"], /search: --seed must be an integer >= 0, got 'x'/],
       [["--searcher", "pbt", "--distill", "2:1"], /search: --distill must be W:T/],
+      [["--searcher", "pbt", "--threads", "0"], /search: --threads must be an integer >= 1, got '0'/],
       [["--searcher", "pbt", "--bogus"], /search: Unknown option '--bogus'/],
       [
         ["--searcher", "btpbt", "--publish", "../x"],
@@ -61,6 +62,9 @@ function smoke(dir: string, searcher = "btpbt"): string[] {
     "smoke",
     "--seed",
     "3",
+    // One oneDNN thread per worker on any machine (the default divides its cores among the workers).
+    "--threads",
+    "1",
     "--runs-dir",
     join(dir, "runs"),
     "--results-dir",

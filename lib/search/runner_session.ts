@@ -51,6 +51,8 @@ export interface SearchSessionOptions {
   /** The pretrained all-ReLU network every trial starts from (a `saveModel` directory). */
   readonly pretrained: string;
   readonly workers: number;
+  /** oneDNN threads per worker (default: the cores divided among the workers). */
+  readonly nativeThreads?: number;
   /** Overrides the profile's distillation. */
   readonly distillation?: DistillationSettings;
   /** Export the final pick's model (masks and trained coefficients) here. */
@@ -146,6 +148,7 @@ async function runSearchLocked(options: SearchSessionOptions): Promise<SearchSes
   const graph = architecture(model, { numClasses: data.numClasses });
   const pool = await TrialPool.create({
     workers: options.workers,
+    ...(options.nativeThreads !== undefined ? { nativeThreads: options.nativeThreads } : {}),
     factory: recipeFactory({ model, numClasses: data.numClasses, seed: 0, init: options.pretrained }),
     replica: {
       weightDecay: profile.weightDecay,

@@ -120,6 +120,8 @@ export interface TrialPoolOptions {
   /** Optimiser and loss options besides momentum and rate (weight decay, label smoothing). */
   readonly replica?: ReplicaOptions;
   readonly setup: TrialSetup;
+  /** oneDNN threads of each worker's native kernels (default: the cores divided among the workers). */
+  readonly nativeThreads?: number;
 }
 
 /** Persistent workers that run {@link TrialJob}s, as many at once as there are workers. */
@@ -140,6 +142,7 @@ export class TrialPool {
       factory: options.factory,
       replica: options.replica ?? {},
       trials: options.setup,
+      ...(options.nativeThreads !== undefined ? { nativeThreads: options.nativeThreads } : {}),
     });
     return new TrialPool(channels, ready.weightInfo);
   }
