@@ -236,10 +236,10 @@ const SYMBOLS: Record<number, string> = { 3: "square", 2: "triangle-up", 0: "x" 
 
 /**
  * Grouped bars per layer (share replaced), each topped by its degree's mark; one panel per network
- * with variants (5a above 5b).
+ * with a pick (5a above 5b).
  */
 export function chart(result: Fig5Result): PlotlyFigure {
-  const models = shown(result);
+  const models = shown(result).filter((m) => VARIANTS.some((v) => result.networks[m].variants![v].sites));
   const legend = new Set<Fig5Variant>();
   const data = models.flatMap((model, panel) => {
     const axes = panel === 0 ? { xaxis: "x", yaxis: "y" } : { xaxis: `x${panel + 1}`, yaxis: `y${panel + 1}` };

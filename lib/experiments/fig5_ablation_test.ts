@@ -109,6 +109,12 @@ Deno.test("figure 5b: VGG-16's result files, where they exist, are read at any p
       "cw_mp_md",
     ]);
     assert.deepEqual((fig.layout as { grid: unknown }).grid, { rows: 2, columns: 1, pattern: "independent" });
+    // Without any CNN-7 pick, VGG-16 alone is drawn, on the first axes.
+    await Deno.remove(`${dir}/search_delphi_cnn7_smoke.json`);
+    const alone = chart(await run({ profile: "smoke", seed: 1, resultsDir: dir, readOnly: true }));
+    assert.deepEqual((alone.data as { xaxis: string }[]).map((t) => t.xaxis), ["x", "x", "x", "x"]);
+    assert.equal((alone.layout as { grid?: unknown }).grid, undefined);
+    assert.match(JSON.stringify(alone.layout), /Figure 5b \(VGG-16\)/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
