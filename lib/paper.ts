@@ -202,3 +202,8 @@ export const PAPER_TABLE1: readonly Table1Work[] = [
     capabilities: caps(...TABLE1_CAPABILITIES),
   },
 ];
+
+/** A share from the paper (e.g. 0.28) as the whole percent it states (28; 100 * 0.28 is 28.000000000000004). */
+export function paperPercent(share: number): number {
+  return Math.round(100 * share);
+}

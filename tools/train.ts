@@ -144,8 +144,15 @@ if (workers < 1) fail(`--workers must be at least 1, got ${workers}`, false);
 if (threads !== undefined && threads < 1) fail(`--threads must be at least 1, got ${threads}`, false);
 // Every option that changes what is trained is in the default name, so different runs never
 // share a directory while the same command line resumes its own.
-const { run: _run, "runs-dir": _dir, out: _out, store: _store, help: _help, threads: _threads, ...trainingOptions } =
-  a;
+const {
+  run: _run,
+  "runs-dir": _dir,
+  out: _out,
+  store: _store,
+  help: _help,
+  threads: _threads,
+  ...trainingOptions
+} = a;
 const optionsDigest = createHash("sha256").update(JSON.stringify(trainingOptions)).digest("hex").slice(0, 8);
 const runName = a.run ?? `${model}-${dataset}-s${seed}-${optionsDigest}`;
 const runDir = resolve(a["runs-dir"]!, runName);

@@ -210,7 +210,8 @@ export function reading(result: CostValidationResult): string {
     }
     return out;
   });
-  const within = `time within ${Math.round(100 * result.tolerance.time)}%, bytes within ${Math.round(100 * result.tolerance.bytes)}%`;
+  const [time, bytes] = [result.tolerance.time, result.tolerance.bytes].map((t) => Math.round(100 * t));
+  const within = `time within ${time}%, bytes within ${bytes}%`;
   return fails.length === 0
     ? `All ${result.rows.length} runs are predicted ${within}.`
     : `${result.rows.length} runs; outside the targets (${within}): ${fails.join("; ")}.`;

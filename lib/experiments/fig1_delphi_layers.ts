@@ -18,7 +18,7 @@ import { countPlan, layerwisePlan, type Plan } from "../nn/plan.ts";
 import { planSchedule } from "../mpc/inference/schedule.ts";
 import { asPaperRow, measuredCalibration, paperCalibration, price } from "../cost/mod.ts";
 import { REPO_ROOT } from "../data/locate.ts";
-import { PAPER_FIG1, PAPER_THRESHOLD_DROP_POINTS } from "../paper.ts";
+import { PAPER_FIG1, PAPER_THRESHOLD_DROP_POINTS, paperPercent } from "../paper.ts";
 import type { PlotlyFigure } from "../report/chart.ts";
 import { writeFigure } from "../report/chart.ts";
 import { RESULTS_DIR } from "../report/paths.ts";
@@ -149,7 +149,7 @@ export function reading(result: Fig1Result): string {
           `(${
             (100 * best.replacedShare).toFixed(0)
           }% of the ReLUs; the paper: ${PAPER_FIG1.delphiLayersAtThreshold} layers, ` +
-          `~${Math.round(100 * PAPER_FIG1.delphiReplacedShare)}%).`
+          `~${paperPercent(PAPER_FIG1.delphiReplacedShare)}%).`
         : `None of the ${trained.length} fine-tuned networks reaches the threshold of ${
           result.threshold.toFixed(2)
         }%.`,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { PAPER_FIG4 } from "../paper.ts";
+import { PAPER_FIG4, paperPercent } from "../paper.ts";
 import type { PlotlyFigure } from "../report/chart.ts";
 import { writeFigure } from "../report/chart.ts";
 import { profileStem, writeResult } from "../report/results.ts";
@@ -136,8 +136,9 @@ export function reading(result: Fig4Result): string {
     result.budget_images.toLocaleString("en-US")
   } training images and a threshold of ` +
     `${(100 * result.threshold).toFixed(2)}% (${result.config.profile} profile): ${parts.join("; ")}. ` +
-    `The paper's BTPBT replaces ~${Math.round(100 * PAPER_FIG4.btpbtReplacedShare)}% after ${PAPER_FIG4.epochs} epochs ` +
-    `with ${PAPER_FIG4.workers} workers, PBT and DRL under ${Math.round(100 * PAPER_FIG4.baselinesReplacedBelow)}%.`;
+    `The paper's BTPBT replaces ~${paperPercent(PAPER_FIG4.btpbtReplacedShare)}% after ` +
+    `${PAPER_FIG4.epochs} epochs with ${PAPER_FIG4.workers} workers, PBT and DRL under ` +
+    `${paperPercent(PAPER_FIG4.baselinesReplacedBelow)}%.`;
 }
 
 /** One colour per searcher in both panels. */

@@ -17,7 +17,7 @@
 
 import { architecture, type ModelName } from "../nn/architectures.ts";
 import { countPlan, type Plan } from "../nn/plan.ts";
-import { PAPER_FIG1, PAPER_FIG4, PAPER_FIG5 } from "../paper.ts";
+import { PAPER_FIG1, PAPER_FIG4, PAPER_FIG5, paperPercent } from "../paper.ts";
 import type { PlotlyFigure } from "../report/chart.ts";
 import { writeFigure } from "../report/chart.ts";
 import { profileStem, writeResult } from "../report/results.ts";
@@ -202,10 +202,12 @@ export function siteRows(result: Fig5Result): Row[] {
 }
 
 /** The paper's reading of Figure 5 (CNN-7 at 84.5%; VGG-16 against Delphi). */
-const PAPER_READING = `The paper's Delphi replaces ~${Math.round(100 * PAPER_FIG5.cnn7DelphiReplacedShare)}% of CNN-7 (the ` +
-  `last ${PAPER_FIG1.delphiLayersAtThreshold} layers), CW with alpha ${PAPER_FIG5.cnn7ChannelWise.alpha} as much ` +
-  `at the same accuracy, and CW-MP-MD ~${Math.round(100 * PAPER_FIG4.btpbtReplacedShare)}% (Figure 4); on VGG-16 SAFENet ` +
-  `replaces ${Math.round(100 * PAPER_FIG5.vgg16GainOverDelphi)}% more than Delphi at equal accuracy.`;
+const PAPER_READING =
+  `The paper's Delphi replaces ~${paperPercent(PAPER_FIG5.cnn7DelphiReplacedShare)}% of CNN-7 (the last ` +
+  `${PAPER_FIG1.delphiLayersAtThreshold} layers), CW with alpha ${PAPER_FIG5.cnn7ChannelWise.alpha} as much ` +
+  `at the same accuracy, and CW-MP-MD ~${paperPercent(PAPER_FIG4.btpbtReplacedShare)}% (Figure 4); on ` +
+  `VGG-16 SAFENet replaces ${paperPercent(PAPER_FIG5.vgg16GainOverDelphi)}% more than Delphi ` +
+  `at equal accuracy.`;
 
 /** One network's sentence: its threshold, budget and each variant's total. */
 function networkReading(model: Fig5Model, result: Fig5Result): string {
@@ -242,7 +244,8 @@ export function chart(result: Fig5Result): PlotlyFigure {
   const models = shown(result).filter((m) => VARIANTS.some((v) => result.networks[m].variants![v].sites));
   const legend = new Set<Fig5Variant>();
   const data = models.flatMap((model, panel) => {
-    const axes = panel === 0 ? { xaxis: "x", yaxis: "y" } : { xaxis: `x${panel + 1}`, yaxis: `y${panel + 1}` };
+    const suffix = panel === 0 ? "" : String(panel + 1);
+    const axes = { xaxis: `x${suffix}`, yaxis: `y${suffix}` };
     const variants = result.networks[model].variants!;
     return VARIANTS.filter((v) => variants[v].sites).flatMap((v) => {
       const sites = variants[v].sites!;
@@ -279,7 +282,7 @@ export function chart(result: Fig5Result): PlotlyFigure {
       .map((v) => `${LABELS[v]} ${pct(variants[v].replaced_share)}%`).join(", ");
     const { label, panel: name } = FIG5_NETWORKS[model];
     return [
-      [`xaxis${suffix}`, { title: { text: `Figure ${name} (${label}) activation layer; in all: ${totals}` } }],
+      [`xaxis${suffix}`, { title: { text: `Figure ${name} (${label}) layer; in all: ${totals}` } }],
       [`yaxis${suffix}`, { title: { text: "share replaced" }, range: [0, 1.08] }],
     ];
   }));
@@ -287,7 +290,8 @@ export function chart(result: Fig5Result): PlotlyFigure {
     data,
     layout: {
       title: {
-        text: `Figure 5: share of each layer's ReLUs replaced at the threshold (${result.config.profile} profile)` +
+        text:
+          `Figure 5: share of each layer's ReLUs replaced at the threshold (${result.config.profile} profile)` +
           "<br><sup>square: degree 3, triangle: degree 2, cross: pruned, open circle: ReLU</sup>",
       },
       barmode: "group",

@@ -39,7 +39,10 @@ Deno.test("figure 5: per-layer shares from each variant's pick; missing and fail
     assert.equal(cnn7.threshold, 0.85);
     // VGG-16's searches run at the long profile only; at smoke none exists, and the result says how to make them.
     assert.equal(vgg16.variants, null);
-    assert.match(vgg16.missing!, /VGG-16's four searches run at the long profile .*--profile long --only fig5_ablation/);
+    assert.match(
+      vgg16.missing!,
+      /VGG-16's four searches run at the long profile .*--profile long --only fig5_ablation/,
+    );
     assert.match(reading(result), /VGG-16: VGG-16's four searches run at the long profile/);
     const v = cnn7.variants!;
     assert.deepEqual(v.delphi.sites!.map((s) => s.replaced_share), [0, 0, 0, 0, 0, 1, 1]);
@@ -99,7 +102,10 @@ Deno.test("figure 5b: VGG-16's result files, where they exist, are read at any p
     assert.deepEqual(rows.map((r) => r.network), [...Array(4).fill("CNN-7"), ...Array(4).fill("VGG-16")]);
     assert.equal(siteRows(result).filter((r) => r.network === "VGG-16").length, 28);
     assert.match(reading(result), /on VGG-16 SAFENet replaces 28% more than Delphi/);
-    assert.match(reading(result), /VGG-16 at the threshold 85.00% \(smoke profile, 1,000 training images per search\): Delphi/);
+    assert.match(
+      reading(result),
+      /VGG-16 at the threshold 85.00% \(smoke profile, 1,000 training images per search\): Delphi/,
+    );
     // Two panels: CNN-7's Delphi on the first axes, VGG-16's two picks on the second; one legend entry per variant.
     const fig = chart(result);
     const traces = fig.data as { xaxis: string; type: string; showlegend: boolean; legendgroup: string }[];
