@@ -13,6 +13,7 @@ import {
 } from "../lib/experiments/cost_validation.ts";
 import { reading as fig1Reading, tableRows as fig1Rows } from "../lib/experiments/fig1_delphi_layers.ts";
 import { FIG4_SEARCHERS, run as fig4Run } from "../lib/experiments/fig4_search_curves.ts";
+import { type Fig5Result, reading as fig5Reading } from "../lib/experiments/fig5_ablation.ts";
 import type { ProfileName } from "../lib/experiments/profiles.ts";
 import { allReluPlan, type Plan, uniformPlan } from "../lib/nn/plan.ts";
 import { DEFAULT_FRAC_BITS } from "../lib/mpc/fixed.ts";
@@ -797,21 +798,13 @@ function searchSection(
   }
   parts.push(...priced);
   if (fig5) {
-    const v = fig5.data.networks.cnn7.variants;
-    const labels: Record<string, string> = {
-      delphi: "Delphi",
-      cw: "CW",
-      cw_mp: "CW-MP",
-      cw_mp_md: "CW-MP-MD",
-    };
+    const result = {
+      config: { profile: fig5.meta.profile, seed: fig5.meta.seed },
+      ...fig5.data,
+    } as Fig5Result;
     parts.push(
-      `Figure 5 ablation (${fig5.meta.profile} profile), share replaced at the threshold: ` +
-        Object.entries(labels).map(([k, label]) =>
-          `${label} ${v[k]?.replaced_share != null ? fmt(100 * v[k].replaced_share) + "%" : "no pick"}`
-        ).join(", ") +
-        `. See \`notebooks/fig4_search_curves.ipynb\` and \`notebooks/fig5_ablation.ipynb\`. ${
-          provenance(fig5)
-        }`,
+      `Figure 5 ablation: ${fig5Reading(result)} See \`notebooks/fig4_search_curves.ipynb\` and ` +
+        `\`notebooks/fig5_ablation.ipynb\`. ${provenance(fig5)}`,
     );
   }
   return parts.join("\n\n");

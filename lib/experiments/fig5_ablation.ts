@@ -113,7 +113,7 @@ function whyNotRun(model: Fig5Model, config: SearchExperimentConfig): string | u
   if (model === "cnn7") return undefined;
   const long = "`deno task reproduce --profile long --only fig5_ablation`";
   if (!VGG16_SEARCH_PROFILES.includes(config.profile)) {
-    return `VGG-16's four searches run at the long profile (hours each on 2 cores): ${long}`;
+    return `its four searches run at the long profile only (hours each on 2 cores): ${long}`;
   }
   if (!hasPretrained(model)) {
     return "no pretrained VGG-16 yet (issue 9: `deno task train --model vgg16 ... --out data/pretrained/vgg16`); " +

@@ -41,9 +41,9 @@ Deno.test("figure 5: per-layer shares from each variant's pick; missing and fail
     assert.equal(vgg16.variants, null);
     assert.match(
       vgg16.missing!,
-      /VGG-16's four searches run at the long profile .*--profile long --only fig5_ablation/,
+      /its four searches run at the long profile only .*--profile long --only fig5_ablation/,
     );
-    assert.match(reading(result), /VGG-16: VGG-16's four searches run at the long profile/);
+    assert.match(reading(result), /VGG-16: its four searches run at the long profile only/);
     const v = cnn7.variants!;
     assert.deepEqual(v.delphi.sites!.map((s) => s.replaced_share), [0, 0, 0, 0, 0, 1, 1]);
     // CNN-7's first layer has 64 channels: alpha 0.5 replaces 32 of them, half its neurons.
