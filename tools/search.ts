@@ -3,7 +3,8 @@
  *
  * ```
  * deno task search --searcher btpbt|pbt|drl|delphi|uniform --model cnn7|vgg16|resnet32 --profile smoke|quick|long|paper \
- *   [--seed 1] [--run NAME] [--workers 2] [--distill W:T] [--degrees 0,2,3] [--cost paper] [--out DIR]
+ *   [--seed 1] [--run NAME] [--workers 2] [--threads N] [--distill W:T] [--degrees 0,2,3] [--cost paper]
+ *   [--out DIR]
  *   [--publish NAME]
  * ```
  *
