@@ -4,8 +4,7 @@
  * ```
  * deno task search --searcher btpbt|pbt|drl|delphi|uniform --model cnn7|vgg16|resnet32 --profile smoke|quick|long|paper \
  *   [--seed 1] [--run NAME] [--workers 2] [--threads N] [--distill W:T] [--degrees 0,2,3] [--cost paper]
- *   [--out DIR]
- *   [--publish NAME]
+ *   [--out DIR] [--publish NAME]
  * ```
  *
  * The run lives in `~/.cache/safenet/search/<run>/` (or `--runs-dir`): a journal of the runner's
