@@ -166,7 +166,7 @@ const outputs = await runAndWriteSearch({
   runDir,
   pretrained,
   workers,
-  ...(threads !== undefined ? { nativeThreads: threads } : {}),
+  nativeThreads: threads,
   ...(distillation ? { distillation } : {}),
   ...(a.out ? { exportDir: resolve(a.out) } : {}),
 }, {

@@ -255,7 +255,7 @@ const engine = await WorkerEngine.create({
   backend: a.backend as "wasm" | "cpu",
   factory: recipeFactory(recipe),
   replica: replicaOptions(config),
-  ...(threads !== undefined ? { nativeThreads: threads } : {}),
+  nativeThreads: threads,
 });
 console.error(
   engine.native
@@ -303,7 +303,7 @@ if (a.out) {
       workers,
       backend: a.backend as "wasm" | "cpu",
       factory: savedModelFactory(out),
-      ...(threads !== undefined ? { nativeThreads: threads } : {}),
+      nativeThreads: threads,
     });
     try {
       const r = await evaluate(stored, test, { normalize });

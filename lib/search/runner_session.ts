@@ -148,7 +148,7 @@ async function runSearchLocked(options: SearchSessionOptions): Promise<SearchSes
   const graph = architecture(model, { numClasses: data.numClasses });
   const pool = await TrialPool.create({
     workers: options.workers,
-    ...(options.nativeThreads !== undefined ? { nativeThreads: options.nativeThreads } : {}),
+    nativeThreads: options.nativeThreads,
     factory: recipeFactory({ model, numClasses: data.numClasses, seed: 0, init: options.pretrained }),
     replica: {
       weightDecay: profile.weightDecay,

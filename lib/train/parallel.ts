@@ -48,10 +48,10 @@ export async function startWorkers(
     throw new Error(`${who}: workers must be a positive integer, got ${count}`);
   }
   const channels = Array.from({ length: count }, (_, i) => new Channel(i));
-  // The cores divided among the workers: a lone worker's kernels use both cores of this machine.
-  const nativeThreads = Math.max(1, Math.floor(navigator.hardwareConcurrency / count));
+  // Unless set, the cores divided among the workers: a lone worker's kernels use both cores here.
+  const nativeThreads = init.nativeThreads ?? Math.max(1, Math.floor(navigator.hardwareConcurrency / count));
   try {
-    const ready = (await Promise.all(channels.map((c) => c.call({ nativeThreads, ...init }))))
+    const ready = (await Promise.all(channels.map((c) => c.call({ ...init, nativeThreads }))))
       .map((r) => expectReply(r, "ready"));
     return { channels, ready: ready[0] };
   } catch (e) {
@@ -156,7 +156,7 @@ export class WorkerEngine implements Engine {
       backend: options.backend ?? "wasm",
       factory: options.factory,
       replica: options.replica ?? {},
-      ...(options.nativeThreads !== undefined ? { nativeThreads: options.nativeThreads } : {}),
+      nativeThreads: options.nativeThreads,
     });
     try {
       const engine = new WorkerEngine(channels, ready);

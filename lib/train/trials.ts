@@ -142,7 +142,7 @@ export class TrialPool {
       factory: options.factory,
       replica: options.replica ?? {},
       trials: options.setup,
-      ...(options.nativeThreads !== undefined ? { nativeThreads: options.nativeThreads } : {}),
+      nativeThreads: options.nativeThreads,
     });
     return new TrialPool(channels, ready.weightInfo);
   }
