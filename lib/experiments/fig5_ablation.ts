@@ -209,13 +209,23 @@ const PAPER_READING =
   `VGG-16 SAFENet replaces ${paperPercent(PAPER_FIG5.vgg16GainOverDelphi)}% more than Delphi ` +
   `at equal accuracy.`;
 
+/** Whether any of `net`'s searches has a result file. */
+function ran(net: Fig5Network): boolean {
+  return net.variants !== null && VARIANTS.some((v) => net.variants![v].ran);
+}
+
+/** Whether any search of the figure, on either network, has a result file. */
+export function anySearchRan(result: Fig5Result): boolean {
+  return NETWORKS.some((m) => ran(result.networks[m]));
+}
+
 /** One network's sentence: its threshold, budget and each variant's total. */
 function networkReading(model: Fig5Model, result: Fig5Result): string {
   const net = result.networks[model];
   const { label } = FIG5_NETWORKS[model];
   if (net.variants === null) return `${label}: ${net.missing}.`;
   const variants = net.variants;
-  if (VARIANTS.every((v) => !variants[v].ran)) {
+  if (!ran(net)) {
     return `${label}: no ablation search has run at the ${result.config.profile} profile yet.`;
   }
   const parts = VARIANTS.map((v) => {
@@ -241,10 +251,11 @@ const SYMBOLS: Record<number, string> = { 3: "square", 2: "triangle-up", 0: "x" 
  * with a pick (5a above 5b).
  */
 export function chart(result: Fig5Result): PlotlyFigure {
-  const models = shown(result).filter((m) => VARIANTS.some((v) => result.networks[m].variants![v].sites));
+  // Plotly names the first panel's axes x, y and the next ones x2, y2, ...
+  const panels = shown(result).filter((m) => VARIANTS.some((v) => result.networks[m].variants![v].sites))
+    .map((model, i) => ({ model, suffix: i === 0 ? "" : String(i + 1) }));
   const legend = new Set<Fig5Variant>();
-  const data = models.flatMap((model, panel) => {
-    const suffix = panel === 0 ? "" : String(panel + 1);
+  const data = panels.flatMap(({ model, suffix }) => {
     const axes = { xaxis: `x${suffix}`, yaxis: `y${suffix}` };
     const variants = result.networks[model].variants!;
     return VARIANTS.filter((v) => variants[v].sites).flatMap((v) => {
@@ -275,8 +286,7 @@ export function chart(result: Fig5Result): PlotlyFigure {
     });
   });
   // Per panel: its network and each variant's total (the legend is shared).
-  const axisLayout = Object.fromEntries(models.flatMap((model, panel) => {
-    const suffix = panel === 0 ? "" : String(panel + 1);
+  const axisLayout = Object.fromEntries(panels.flatMap(({ model, suffix }) => {
     const variants = result.networks[model].variants!;
     const totals = VARIANTS.filter((v) => variants[v].sites)
       .map((v) => `${LABELS[v]} ${pct(variants[v].replaced_share)}%`).join(", ");
@@ -296,10 +306,10 @@ export function chart(result: Fig5Result): PlotlyFigure {
       },
       barmode: "group",
       scattermode: "group",
-      ...(models.length > 1 ? { grid: { rows: models.length, columns: 1, pattern: "independent" } } : {}),
+      ...(panels.length > 1 ? { grid: { rows: panels.length, columns: 1, pattern: "independent" } } : {}),
       ...axisLayout,
       width: 1000,
-      height: 150 + 350 * Math.max(1, models.length),
+      height: 150 + 350 * Math.max(1, panels.length),
     },
   };
 }
