@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { initBackend } from "../backend.ts";
 import { assertMatchesCpu, randomTensor, runOn } from "../kernels/_test_util.ts";
-import { nativeCalls, nativeGemmCalls } from "./mod.ts";
+import { firstLayout, isDirectImplementation } from "./conv.ts";
+import { nativeCalls, nativeGemmCalls, nativeLayoutCalls } from "./mod.ts";
 
 type Pad = "same" | "valid";
 
@@ -74,6 +75,42 @@ Deno.test("backward-weights with at most 16 output positions runs as im2col + GE
     await assertNativeMatchesCpu(() => convGrads(shape, co, k, s, pad), `${shape} k${k} s${s} ${pad}`);
     assert.equal(nativeGemmCalls() - before, positions <= 16 ? 1 : 0, `${shape}: GEMM calls`);
   }
+});
+
+Deno.test("activation layouts: NHWC first, except forward passes on at most 16 output positions; only on a direct implementation", () => {
+  assert.equal(firstLayout("forward", 16), "blocked");
+  assert.equal(firstLayout("forward", 17), "nhwc");
+  assert.equal(firstLayout("backwardData", 4), "nhwc");
+  assert.equal(firstLayout("backwardWeights", 1024), "nhwc");
+  for (const name of ["jit:avx512_core", "brgconv:avx512_core", "jit_1x1:avx2", "jit:avx2"]) {
+    assert.ok(isDirectImplementation(name), name);
+  }
+  for (const name of ["gemm:jit", "gemm:blas", "ref:any", "gemm_x8s8s32x:jit"]) {
+    assert.ok(!isDirectImplementation(name), name);
+  }
+});
+
+Deno.test("a forward pass on 16 output positions runs blocked; every oneDNN primitive runs on one of the two layouts", async () => {
+  await initBackend("wasm");
+  const layouts = () => nativeLayoutCalls();
+  let before = layouts();
+  // 4x4 "same": forward (twice: convGrads' own and its gradient's) blocked, backward-weights by GEMM.
+  await assertNativeMatchesCpu(() => convGrads([2, 4, 4, 8], 8, 3, 1, "same"), "4x4");
+  let after = layouts();
+  assert.ok(after.blocked - before.blocked >= 2, "forward passes on 4x4 ran blocked");
+  assert.equal(
+    after.nhwc + after.blocked - before.nhwc - before.blocked,
+    3,
+    "two forward, one backward-data",
+  );
+  before = after;
+  await assertNativeMatchesCpu(() => convGrads([2, 8, 8, 16], 16, 3, 1, "same"), "8x8");
+  after = layouts();
+  assert.equal(
+    after.nhwc + after.blocked - before.nhwc - before.blocked,
+    4,
+    "every 8x8 call ran a primitive",
+  );
 });
 
 Deno.test("native dilated conv2d matches cpu", async () => {

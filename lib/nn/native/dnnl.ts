@@ -24,7 +24,16 @@ export const DNNL = {
   f32: 3,
   tag: { any: 1, nhwc: 20, hwio: 30 },
   alg: { convolutionDirect: 1 },
-  query: { src: 129, diffSrc: 130, weights: 131, diffWeights: 132, dst: 133, diffDst: 134, scratchpad: 136 },
+  query: {
+    implementation: 8,
+    src: 129,
+    diffSrc: 130,
+    weights: 131,
+    diffWeights: 132,
+    dst: 133,
+    diffDst: 134,
+    scratchpad: 136,
+  },
   arg: { src: 1, dst: 17, weights: 33, diffSrc: 129, diffDst: 145, diffWeights: 161, scratchpad: 80 },
 } as const;
 
@@ -77,6 +86,7 @@ const SYMBOLS = {
   },
   dnnl_primitive_desc_create: { parameters: [b, b, p, p, p], result: i32 },
   dnnl_reorder_primitive_desc_create: { parameters: [b, p, p, p, p, p], result: i32 },
+  dnnl_primitive_desc_query: { parameters: [p, i32, i32, b], result: i32 },
   dnnl_primitive_desc_query_md: { parameters: [p, i32, i32], result: p },
   dnnl_primitive_desc_destroy: { parameters: [p], result: i32 },
   dnnl_primitive_create: { parameters: [b, p], result: i32 },
@@ -346,6 +356,15 @@ export class Dnnl {
     const md = this.#lib.dnnl_primitive_desc_query_md(pd, what, 0);
     if (md === null) throw new Error(`oneDNN primitive_desc_query_md(${what}) failed`);
     return md;
+  }
+
+  /** The name of the implementation `pd` chose, e.g. "jit:avx512_core" or "gemm:jit". */
+  implementation(pd: Ptr): string {
+    const name = this.#out(
+      (o) => this.#lib.dnnl_primitive_desc_query(pd, DNNL.query.implementation, 0, o),
+      "primitive_desc_query(impl_info_str)",
+    );
+    return new Deno.UnsafePointerView(name).getCString();
   }
 
   mdEqual(a: MemoryDesc, b: MemoryDesc): boolean {

@@ -44,3 +44,20 @@ Deno.test("a plan rejects a buffer shorter than its memory descriptor", () => {
 Deno.test("opening a library that is not there fails with the loader's reason", () => {
   assert.throws(() => Dnnl.open("/nonexistent/libdnnl.so.2", 1), /nonexistent\/libdnnl\.so\.2/);
 });
+
+Deno.test("a primitive descriptor names the implementation oneDNN chose", () => {
+  const dnnl = Dnnl.open("libdnnl.so.2", 1);
+  const md = (dims: number[]) => dnnl.md(dims, DNNL.tag.any);
+  const g = { strides: [1, 1], dilates: [0, 0], padL: [1, 1], padR: [1, 1] };
+  const pd = dnnl.convolution("forward", {
+    src: md([2, 16, 8, 8]),
+    weights: md([16, 16, 3, 3]),
+    dst: md([2, 16, 8, 8]),
+  }, g);
+  try {
+    // e.g. "jit:avx512_core", "jit:avx2", "gemm:jit", "ref:any"
+    assert.match(dnnl.implementation(pd), /^[a-z_0-9]+:[a-z_0-9]+/);
+  } finally {
+    dnnl.destroy(pd);
+  }
+});

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { ConvKernels, NATIVE_CONV_KERNELS } from "./conv.ts";
+import { ConvKernels, type Layout, NATIVE_CONV_KERNELS } from "./conv.ts";
 import { batchNormNative } from "./batch_norm.ts";
 import { maskedNative } from "./masked.ts";
 import { sgdNative } from "./sgd.ts";
@@ -100,4 +100,9 @@ export function nativeCalls(): number {
 /** Of {@link nativeCalls}, the backward-weights computed by im2col + GEMM (conv.ts). */
 export function nativeGemmCalls(): number {
   return open()?.kernels.gemmCalls ?? 0;
+}
+
+/** Of {@link nativeCalls}, the oneDNN primitives run on each activation layout (conv.ts). */
+export function nativeLayoutCalls(): Record<Layout, number> {
+  return { ...(open()?.kernels.layoutCalls ?? { nhwc: 0, blocked: 0 }) };
 }
