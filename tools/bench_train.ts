@@ -1,7 +1,7 @@
 /**
  * Training and inference throughput of the paper's networks on this machine, through the same
- * data-parallel engine the trainer uses: `deno task bench:train [--steps 12] [--models a,b]
- * [--workers 1,2] [--out results/bench_train.json]`.
+ * data-parallel engine the trainer uses: `deno task bench:train [--steps 12] [--rounds 3]
+ * [--models a,b] [--workers 1,2] [--out results/bench_train.json]`.
  *
  * Each case builds the model in fresh workers (wasm), runs warm-up steps, then times `steps`
  * (VGG-16: half as many) training steps of batch 64 on random inputs (speed does not depend on pixel values) in three
@@ -9,7 +9,10 @@
  * of 250. Every model is measured with each worker count (a worker's oneDNN convolutions get
  * cores / workers threads) and reported at its fastest for training; CNN-7 also with a masked
  * plan (uniform alpha 0.5, degree 2). Timings on a shared
- * machine are noisy: the load average at start and end is recorded beside them. Each model also
+ * machine are noisy: the load average at start and end is recorded beside them, and the whole
+ * measurement (ours, then the peer's) repeats `rounds` times, each figure the median over rounds
+ * and each ratio to the peer the median of the rounds' own ratios, so that drift in the machine's
+ * speed between our run and the peer's cancels. Each model also
  * gets a per-kernel profile of one worker's training step (where the time goes).
  *
  * @module
@@ -29,19 +32,22 @@ import { Replica } from "../lib/train/replica.ts";
 import { WorkerEngine } from "../lib/train/parallel.ts";
 import { median } from "../lib/report/stats.ts";
 
-const USAGE = `usage: deno task bench:train [--steps 12] [--models cnn7,cnn7_masked,resnet32,vgg16]
+const USAGE =
+  `usage: deno task bench:train [--steps 12] [--rounds 3] [--models cnn7,cnn7_masked,resnet32,vgg16]
                             [--workers 1,2] [--batch 64] [--peer] [--out results/bench_train.json]
 
 Training and inference throughput (images/s) of the paper's networks on this machine, through
 the trainer's data-parallel engine, on random inputs; writes --out. --peer also runs PyTorch (CPU,
 Debian's python3-torch, installed here with apt-get if missing) on the same architectures with
-as many threads as the largest worker count, and records ours / theirs.`;
+as many threads as the largest worker count, and records ours / theirs. The measurement repeats
+--rounds times (ours, then the peer's, each round); figures are medians over the rounds.`;
 
 const { values: a } = parseArgs({
   args: Deno.args,
   options: {
     help: { type: "boolean", short: "h" },
     steps: { type: "string", default: "12" },
+    rounds: { type: "string", default: "3" },
     models: { type: "string", default: "cnn7,cnn7_masked,resnet32,vgg16" },
     workers: { type: "string", default: "1,2" },
     batch: { type: "string", default: "64" },
@@ -55,6 +61,10 @@ if (a.help) {
   Deno.exit(0);
 }
 const steps = Math.max(3, Number(a.steps));
+const rounds = Number(a.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) {
+  throw new Error(`bench_train: --rounds must be a positive integer, got '${a.rounds}'`);
+}
 const batchSize = Number(a.batch);
 const workerCounts = a.workers!.split(",").map(Number);
 const maxWorkers = Math.max(...workerCounts);
@@ -334,11 +344,33 @@ async function peerRates(names: readonly ModelName[], threads: number) {
 /** Training arithmetic per image: forward plus backward (input and filter gradients, ~2x forward). */
 const trainFlopsPerImage = (model: ModelName) => 6 * forwardMacs(architecture(model));
 
+/** Of `runs`, the one whose `key` is the median (the lower middle of an even count). */
+function medianRun<T extends Record<K, number>, K extends string>(runs: T[], key: K): T {
+  return [...runs].sort((p, q) => p[key] - q[key])[Math.floor((runs.length - 1) / 2)];
+}
+
 const loadStart = loadavg();
+type Measured = Awaited<ReturnType<typeof measure>>;
+const peerModels = [...new Set(models.filter((m) => m !== "cnn7_masked") as ModelName[])];
+// Per model and worker count, one measurement per round; the peer's, one per round.
+const runs: Record<string, Record<number, Measured[]>> = {};
+const peerRuns: Awaited<ReturnType<typeof peerRates>>[] = [];
+for (let r = 0; r < rounds; r++) {
+  if (rounds > 1) console.error(`round ${r + 1} of ${rounds}`);
+  for (const name of models) {
+    for (const w of workerCounts) ((runs[name] ??= {})[w] ??= []).push(await measure(name, w));
+  }
+  if (a.peer) peerRuns.push(await peerRates(peerModels, maxWorkers));
+}
 const results: Record<string, unknown> = {};
 for (const name of models) {
-  const byWorkers: Record<string, Awaited<ReturnType<typeof measure>>> = {};
-  for (const w of workerCounts) byWorkers[w] = await measure(name, w);
+  const byWorkers: Record<string, Measured & { train_img_s_rounds: number[] }> = {};
+  for (const w of workerCounts) {
+    byWorkers[w] = {
+      ...medianRun(runs[name][w], "train_img_s"),
+      train_img_s_rounds: runs[name][w].map((m) => m.train_img_s),
+    };
+  }
   // The model's row is its fastest training configuration: with few, large convolutions (VGG-16)
   // one process with every core's oneDNN thread beats data-parallel processes, elsewhere not.
   const bestWorkers = workerCounts.reduce((b, w) =>
@@ -356,20 +388,25 @@ for (const name of models) {
     by_workers: byWorkers,
   };
 }
-const peer = a.peer
-  ? await peerRates([...new Set(models.filter((m) => m !== "cnn7_masked") as ModelName[])], maxWorkers)
-  : undefined;
-if (peer) {
-  for (const [name, rates] of Object.entries(peer.models)) {
-    const ours = results[name] as Record<string, number>;
-    Object.assign(ours, {
-      peer_train_img_s: rates.train_img_s,
-      peer_infer_img_s: rates.infer_img_s,
-      train_vs_peer: +(ours.train_img_s / rates.train_img_s).toFixed(3),
-      infer_vs_peer: +(ours.infer_img_s / rates.infer_img_s).toFixed(3),
-    });
-    console.error(`${name}: PyTorch ${rates.train_img_s} train, ${rates.infer_img_s} inference img/s`);
-  }
+const peer = peerRuns[0];
+for (const name of peerModels) {
+  if (!peer) break;
+  const ours = results[name] as Record<string, number>;
+  const mine = runs[name][ours.workers];
+  const rates = (key: "train_img_s" | "infer_img_s") => peerRuns.map((p) => p.models[name][key]);
+  const vsPeer = (key: "train_img_s" | "infer_img_s") =>
+    +median(rates(key).map((theirs, r) => mine[r][key] / theirs)).toFixed(3);
+  Object.assign(ours, {
+    peer_train_img_s: +median(rates("train_img_s")).toFixed(1),
+    peer_infer_img_s: +median(rates("infer_img_s")).toFixed(1),
+    peer_train_img_s_rounds: rates("train_img_s"),
+    train_vs_peer: vsPeer("train_img_s"),
+    infer_vs_peer: vsPeer("infer_img_s"),
+  });
+  console.error(
+    `${name}: PyTorch ${ours.peer_train_img_s} train, ${ours.peer_infer_img_s} inference img/s ` +
+      `(medians of ${rounds}); ours x${ours.train_vs_peer} train, x${ours.infer_vs_peer} inference`,
+  );
 }
 const ceiling = await convCeilingGflops();
 console.error(
@@ -401,14 +438,16 @@ const report = {
   workers: workerCounts,
   batch: batchSize,
   steps,
+  rounds,
   backend: "wasm",
   native: (await initBackend("wasm")).native ?? null,
   ...(peer ? { peer: { torch: peer.torch, threads: peer.threads } } : {}),
   date: new Date().toISOString(),
-  note:
-    "median of three timed chunks after warm-up, random inputs. *_per_cpu_s: images per CPU second of the " +
-    "whole process (all threads). Wall-clock img/s on this shared 2-core machine depends on other load " +
-    "(loadavg; train_worker_cpu_wait_share: share of the workers' runnable time spent waiting for a CPU).",
+  note: "each figure: the median of three timed chunks after warm-up, random inputs, then the median " +
+    "over rounds (*_rounds: each round's); *_vs_peer: the median of the rounds' ratios. *_per_cpu_s: " +
+    "images per CPU second of the whole process (all threads). Wall-clock img/s on this shared 2-core " +
+    "machine depends on other load (loadavg; train_worker_cpu_wait_share: share of the workers' " +
+    "runnable time spent waiting for a CPU).",
 };
 await writeBenchmark(a.out!, report);
 console.error(`wrote ${a.out}`);

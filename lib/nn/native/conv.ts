@@ -13,11 +13,15 @@
  * positions (VGG-16's 512-channel 4x4 forward: 23 ms NHWC, 17.5 blocked). Primitives are cached
  * per geometry (shape, stride, padding) and created on first use.
  *
- * Backward-weights with few output positions (VGG-16's 4x4 and 2x2 layers) is one GEMM over an
- * im2col of the input instead ({@link im2col}): oneDNN's primitive parallelises over too few
- * positions there (measured on one thread, batch 32: 1.4-1.9x slower than im2col + sgemm at 4x4
- * and 2x2, faster from 8x8 up). The choice depends on the geometry alone, so results do not
- * depend on timing.
+ * Few output positions take GEMMs instead of oneDNN's primitives, which parallelise over too few
+ * positions there: one GEMM over the batch per pair of input and output position a filter tap
+ * links ({@link tapPairs}), so no work is spent on taps in the padding (5 of 9 at 2x2). Measured on
+ * one thread at batch 32, 512 -> 512 channels: at 2x2 (VGG-16's last block) forward 2.6 ms against
+ * oneDNN's 6.4, backward-data 3.9 against 7.3, backward-weights 3.0 against 5.9 by im2col + one
+ * GEMM; at 4x4 backward-weights 19-22 ms against 23.5 by im2col (oneDNN's: 1.4-1.9x slower than
+ * im2col), while forward and backward-data stay oneDNN's (backward-data by pairs: 27.5 ms against
+ * 19.4). {@link POSITION_GEMM_MAX} holds the limits. The routes depend on the geometry (and, for
+ * the layouts, the library's kernels) alone, so results do not depend on timing.
  *
  * @module
  */
@@ -30,6 +34,8 @@ type Kind = "forward" | "backwardData" | "backwardWeights";
 type Role = "src" | "weights" | "dst";
 /** Activations as tfjs stores them (NHWC) or in the blocked layout oneDNN picks (reordered). */
 export type Layout = "nhwc" | "blocked";
+/** How a call ran: a oneDNN primitive on either layout, or a GEMM per linked pair of positions. */
+export type Route = Layout | "positions";
 
 /** The parts of tfjs-backend-wasm's BackendWasm the kernels use. */
 interface WasmBackend {
@@ -71,8 +77,12 @@ const KERNELS: Record<Kind, { name: string; inputs: [string, string] }> = {
 /** Names of the kernels {@link ConvKernels} provides. */
 export const NATIVE_CONV_KERNELS: readonly string[] = Object.values(KERNELS).map((k) => k.name);
 
-/** Backward-weights runs as im2col + GEMM at most this many output positions (OH x OW). */
-export const GEMM_MAX_POSITIONS = 16;
+/** Per kind, the most output positions (OH x OW) at which it runs as a GEMM per linked pair of positions. */
+export const POSITION_GEMM_MAX: Readonly<Record<Kind, number>> = {
+  forward: 4,
+  backwardData: 4,
+  backwardWeights: 16,
+};
 
 /** The forward pass runs on oneDNN's blocked layouts at most this many output positions. */
 export const BLOCKED_FORWARD_MAX_POSITIONS = 16;
@@ -91,45 +101,39 @@ export function isDirectImplementation(name: string): boolean {
 }
 
 /**
- * The im2col matrix of NHWC input `x` for the forward convolution of `info`, written to `out`
- * (N*OH*OW rows of KH*KW*Ci, columns ordered as tfjs' HWIO filter's first three axes; taps in
- * the padding are 0), so that the filter gradient is out^T dy with dy [N*OH*OW, Co] as NHWC stores it.
+ * Every [input position, output position, filter tap] that the convolution of `info` links (taps
+ * in the padding left out), positions as row-major indices into H x W, taps into KH x KW.
  */
-export function im2col(x: Float32Array, info: Conv2DInfo, out: Float32Array): void {
-  const { batchSize: n, inHeight: ih, inWidth: iw, inChannels: ci, outHeight: oh, outWidth: ow } = info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { dilationHeight: dh, dilationWidth: dw } = info, { top, left } = info.padInfo;
-  const cols = kh * kw * ci;
-  out.fill(0, 0, n * oh * ow * cols);
-  let row = 0;
-  for (let b = 0; b < n; b++) {
-    for (let y = 0; y < oh; y++) {
-      for (let z = 0; z < ow; z++, row++) {
-        for (let u = 0; u < kh; u++) {
-          const yy = y * sh - top + u * dh;
-          if (yy < 0 || yy >= ih) continue;
-          for (let v = 0; v < kw; v++) {
-            const zz = z * sw - left + v * dw;
-            if (zz < 0 || zz >= iw) continue;
-            const src = ((b * ih + yy) * iw + zz) * ci;
-            out.set(x.subarray(src, src + ci), row * cols + (u * kw + v) * ci);
-          }
+export function tapPairs(info: Conv2DInfo): [number, number, number][] {
+  const { inHeight: ih, inWidth: iw, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const { top, left } = info.padInfo;
+  const pairs: [number, number, number][] = [];
+  for (let y = 0; y < oh; y++) {
+    for (let z = 0; z < ow; z++) {
+      for (let u = 0; u < kh; u++) {
+        const yy = y * sh - top + u * dh;
+        if (yy < 0 || yy >= ih) continue;
+        for (let v = 0; v < kw; v++) {
+          const zz = z * sw - left + v * dw;
+          if (zz >= 0 && zz < iw) pairs.push([yy * iw + zz, y * ow + z, u * kw + v]);
         }
       }
     }
   }
+  return pairs;
 }
 
-/** The three primitives of one convolution geometry, each planned on first use. */
+/** One convolution geometry's three kernels: oneDNN primitives planned on first use, or GEMMs. */
 class Convolution {
   readonly #plans = new Map<Kind, Plan>();
   /** The layout each planned kind runs on. */
-  readonly layouts = new Map<Kind, Layout>();
+  readonly #layoutOf = new Map<Kind, Layout>();
   readonly #user: Record<Role, MemoryDesc>;
   readonly #layouts: Record<Layout, Record<Role, MemoryDesc>>;
   readonly #geometry: { strides: number[]; dilates: number[]; padL: number[]; padR: number[] };
-  /** The im2col buffer of backward-weights by GEMM (allocated on first use). */
-  #columns: Float32Array | undefined;
+  /** {@link tapPairs} of this geometry (computed on first use). */
+  #pairs: [number, number, number][] | undefined;
 
   constructor(readonly dnnl: Dnnl, readonly info: Conv2DInfo) {
     const dims: Record<Role, number[]> = {
@@ -153,7 +157,20 @@ class Convolution {
     };
   }
 
-  plan(kind: Kind): Plan {
+  /**
+   * Runs `kind` on `views` (its two inputs and its output, in tfjs' layouts, made right before
+   * this call) by the route the module comment describes, and returns that route.
+   */
+  run(kind: Kind, views: Float32Array[]): Route {
+    if (this.info.outHeight * this.info.outWidth <= POSITION_GEMM_MAX[kind]) {
+      this.#byPositions(kind, views);
+      return "positions";
+    }
+    this.#plan(kind).run(views);
+    return this.#layoutOf.get(kind)!;
+  }
+
+  #plan(kind: Kind): Plan {
     let plan = this.#plans.get(kind);
     if (plan === undefined) {
       const args: PlanArg[] = ARGS[kind].map(([a, q, role], i) => ({
@@ -168,30 +185,32 @@ class Convolution {
     return plan;
   }
 
-  /** Whether backward-weights runs as im2col + GEMM ({@link GEMM_MAX_POSITIONS}). */
-  get gemmBackwardWeights(): boolean {
-    return this.info.outHeight * this.info.outWidth <= GEMM_MAX_POSITIONS;
-  }
-
-  /** The filter gradient dW (HWIO) = im2col(x)^T dy, by one sgemm. */
-  backwardWeightsByGemm(x: Float32Array, dy: Float32Array, dw: Float32Array): void {
-    const { batchSize, outHeight, outWidth, filterHeight, filterWidth, inChannels, outChannels } = this.info;
-    const rows = batchSize * outHeight * outWidth, cols = filterHeight * filterWidth * inChannels;
-    this.#columns ??= new Float32Array(rows * cols);
-    im2col(x, this.info, this.#columns);
-    this.dnnl.sgemm(
-      true,
-      false,
-      [cols, outChannels, rows],
-      1,
-      this.#columns,
-      cols,
-      dy,
-      outChannels,
-      0,
-      dw,
-      outChannels,
-    );
+  /**
+   * `kind` as a sum of GEMMs over the batch, one per linked [input position i, output position o,
+   * tap t]: in NHWC, position p of every image is a matrix of N rows (row stride: one image), and
+   * tap t of the HWIO filter a Ci x Co matrix. y[o] += x[i] W[t]; dx[i] += dy[o] W[t]^T;
+   * dW[t] += x[i]^T dy[o].
+   */
+  #byPositions(kind: Kind, [a, b, out]: Float32Array[]): void {
+    const { batchSize: n, inHeight, inWidth, outHeight, outWidth, inChannels: ci, outChannels: co } =
+      this.info;
+    const inRow = inHeight * inWidth * ci, outRow = outHeight * outWidth * co;
+    // The input side (x or dx), the output side (y or dy) and the filter (W or dW) of this kind.
+    const [input, output, filter] = kind === "forward"
+      ? [a, out, b]
+      : kind === "backwardData"
+      ? [out, a, b]
+      : [a, b, out];
+    const x = (i: number) => input.subarray(i * ci), y = (o: number) => output.subarray(o * co);
+    const w = (t: number) => filter.subarray(t * ci * co);
+    const gemm = this.dnnl.sgemm.bind(this.dnnl);
+    out.fill(0);
+    for (const [i, o, t] of this.#pairs ??= tapPairs(this.info)) {
+      if (kind === "forward") gemm(false, false, [n, co, ci], 1, x(i), inRow, w(t), co, 1, y(o), outRow);
+      else if (kind === "backwardData") {
+        gemm(false, true, [n, ci, co], 1, y(o), outRow, w(t), co, 1, x(i), inRow);
+      } else gemm(true, false, [ci, co, n], 1, x(i), inRow, y(o), outRow, 1, w(t), co);
+    }
   }
 
   /** The primitive descriptor of `kind` on the layout the module comment describes. */
@@ -199,12 +218,12 @@ class Convolution {
     if (firstLayout(kind, this.info.outHeight * this.info.outWidth) === "nhwc") {
       const pd = this.#create(kind, this.#layouts.nhwc);
       if (isDirectImplementation(this.dnnl.implementation(pd))) {
-        this.layouts.set(kind, "nhwc");
+        this.#layoutOf.set(kind, "nhwc");
         return pd;
       }
       this.dnnl.destroy(pd);
     }
-    this.layouts.set(kind, "blocked");
+    this.#layoutOf.set(kind, "blocked");
     return this.#create(kind, this.#layouts.blocked);
   }
 
@@ -261,13 +280,8 @@ function heapView(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
 /** The three convolution kernels on one open library, with their per-geometry primitive cache. */
 export class ConvKernels {
   readonly #cache = new Map<string, Convolution>();
-  /**
-   * Kernel calls run natively so far; of them backward-weights by im2col + GEMM, and oneDNN
-   * primitives by the activation layout they ran on.
-   */
-  calls = 0;
-  gemmCalls = 0;
-  readonly layoutCalls: Record<Layout, number> = { nhwc: 0, blocked: 0 };
+  /** Kernel calls run natively so far, by route. */
+  readonly calls: Record<Route, number> = { nhwc: 0, blocked: 0, positions: 0 };
 
   constructor(readonly dnnl: Dnnl) {}
 
@@ -326,14 +340,7 @@ export class ConvKernels {
     // Allocate first: makeOutput may grow the heap, which detaches older views.
     const out = backend.makeOutput(outShape, "float32");
     const views = [heapView(backend, a), heapView(backend, b), heapView(backend, out)];
-    if (kind === "backwardWeights" && conv.gemmBackwardWeights) {
-      conv.backwardWeightsByGemm(views[0], views[1], views[2]);
-      this.gemmCalls++;
-    } else {
-      conv.plan(kind).run(views);
-      this.layoutCalls[conv.layouts.get(kind)!]++;
-    }
-    this.calls++;
+    this.calls[conv.run(kind, views)]++;
     return out;
   }
 }

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { initBackend } from "../backend.ts";
 import { assertMatchesCpu, randomTensor, runOn } from "../kernels/_test_util.ts";
-import { firstLayout, isDirectImplementation } from "./conv.ts";
-import { nativeCalls, nativeGemmCalls, nativeLayoutCalls } from "./mod.ts";
+import { firstLayout, isDirectImplementation, type Route, tapPairs } from "./conv.ts";
+import { nativeCalls } from "./mod.ts";
 
 type Pad = "same" | "valid";
 
@@ -30,12 +30,17 @@ function convGrads(
 
 /**
  * Asserts that `fn` matches cpu and that its convolutions ran natively on wasm: `calls` kernel calls
- * ({@link convGrads}: two forward, one of each backward).
+ * ({@link convGrads}: two forward, one of each backward). Returns the calls by route.
  */
 async function assertNativeMatchesCpu(fn: () => tf.Tensor[], label: string, calls = 4) {
   const before = nativeCalls();
   await assertMatchesCpu(fn, 1e-4, label);
-  assert.equal(nativeCalls() - before, calls, `${label}: native kernel calls`);
+  const after = nativeCalls();
+  const routes = Object.fromEntries(
+    (Object.keys(after) as Route[]).map((r) => [r, after[r] - before[r]]),
+  ) as Record<Route, number>;
+  assert.equal(Object.values(routes).reduce((x, y) => x + y), calls, `${label}: native kernel calls`);
+  return routes;
 }
 
 Deno.test("oneDNN is installed and its convolution kernels are registered on wasm", async () => {
@@ -61,26 +66,54 @@ Deno.test("native conv2d and its gradients match cpu for kernels 1/3, strides 1/
   }
 });
 
-Deno.test("backward-weights with at most 16 output positions runs as im2col + GEMM, and matches cpu", async () => {
+Deno.test("few output positions run as GEMMs per linked pair of positions (all kinds up to 4, backward-weights up to 16) and match cpu", async () => {
   // [input, out channels, kernel, stride, padding, output positions]
   const cases: [number[], number, number, number, Pad, number][] = [
     [[2, 4, 4, 6], 5, 3, 1, "same", 16],
     [[3, 5, 5, 4], 7, 3, 2, "valid", 4],
+    [[2, 2, 2, 6], 5, 3, 1, "same", 4],
+    [[2, 1, 1, 3], 4, 1, 1, "valid", 1],
     [[2, 5, 4, 3], 2, 1, 2, "same", 6],
     [[2, 3, 2, 5], 4, 3, 1, "same", 6],
     [[2, 5, 4, 3], 2, 3, 1, "same", 20],
   ];
   for (const [shape, co, k, s, pad, positions] of cases) {
-    const before = nativeGemmCalls();
-    await assertNativeMatchesCpu(() => convGrads(shape, co, k, s, pad), `${shape} k${k} s${s} ${pad}`);
-    assert.equal(nativeGemmCalls() - before, positions <= 16 ? 1 : 0, `${shape}: GEMM calls`);
+    const routes = await assertNativeMatchesCpu(
+      () => convGrads(shape, co, k, s, pad),
+      `${shape} k${k} s${s} ${pad}`,
+    );
+    // convGrads: two forward passes, one backward-data, one backward-weights.
+    const expected = positions <= 4 ? 4 : positions <= 16 ? 1 : 0;
+    assert.equal(routes.positions, expected, `${shape}: calls by position pairs`);
   }
+});
+
+Deno.test("tapPairs links each output position to the input positions its taps read, leaving out the padding", () => {
+  const info = (h: number, w: number, k: number, s: number, pad: Pad) =>
+    tf.backend_util.computeConv2DInfo(
+      [1, h, w, 1],
+      [k, k, 1, 1],
+      s,
+      1,
+      pad,
+      undefined,
+      false,
+      "channelsLast",
+    );
+  // 2x2 "same" 3x3: every input position reaches every output position, 16 of the 36 taps.
+  const same = tapPairs(info(2, 2, 3, 1, "same"));
+  assert.equal(same.length, 16);
+  assert.deepEqual(same.filter(([, o]) => o === 0), [[0, 0, 4], [1, 0, 5], [2, 0, 7], [3, 0, 8]]);
+  // 5x5 "valid" 3x3 stride 2: 4 outputs x 9 taps, none in padding.
+  const valid = tapPairs(info(5, 5, 3, 2, "valid"));
+  assert.equal(valid.length, 36);
+  assert.deepEqual(valid.find(([, o, t]) => o === 3 && t === 8), [24, 3, 8]);
 });
 
 Deno.test("activation layouts: NHWC first, except forward passes on at most 16 output positions; only on a direct implementation", () => {
   assert.equal(firstLayout("forward", 16), "blocked");
   assert.equal(firstLayout("forward", 17), "nhwc");
-  assert.equal(firstLayout("backwardData", 4), "nhwc");
+  assert.equal(firstLayout("backwardData", 9), "nhwc");
   assert.equal(firstLayout("backwardWeights", 1024), "nhwc");
   for (const name of ["jit:avx512_core", "brgconv:avx512_core", "jit_1x1:avx2", "jit:avx2"]) {
     assert.ok(isDirectImplementation(name), name);
@@ -90,27 +123,14 @@ Deno.test("activation layouts: NHWC first, except forward passes on at most 16 o
   }
 });
 
-Deno.test("a forward pass on 16 output positions runs blocked; every oneDNN primitive runs on one of the two layouts", async () => {
+Deno.test("a forward pass on 16 output positions runs blocked; other primitives run on either layout", async () => {
   await initBackend("wasm");
-  const layouts = () => nativeLayoutCalls();
-  let before = layouts();
-  // 4x4 "same": forward (twice: convGrads' own and its gradient's) blocked, backward-weights by GEMM.
-  await assertNativeMatchesCpu(() => convGrads([2, 4, 4, 8], 8, 3, 1, "same"), "4x4");
-  let after = layouts();
-  assert.ok(after.blocked - before.blocked >= 2, "forward passes on 4x4 ran blocked");
-  assert.equal(
-    after.nhwc + after.blocked - before.nhwc - before.blocked,
-    3,
-    "two forward, one backward-data",
-  );
-  before = after;
-  await assertNativeMatchesCpu(() => convGrads([2, 8, 8, 16], 16, 3, 1, "same"), "8x8");
-  after = layouts();
-  assert.equal(
-    after.nhwc + after.blocked - before.nhwc - before.blocked,
-    4,
-    "every 8x8 call ran a primitive",
-  );
+  // 4x4 "same": forward (twice: convGrads' own and its gradient's) blocked, backward-weights by pairs.
+  const small = await assertNativeMatchesCpu(() => convGrads([2, 4, 4, 8], 8, 3, 1, "same"), "4x4");
+  assert.ok(small.blocked >= 2, "forward passes on 4x4 ran blocked");
+  assert.equal(small.nhwc + small.blocked, 3, "two forward, one backward-data by oneDNN");
+  const large = await assertNativeMatchesCpu(() => convGrads([2, 8, 8, 16], 16, 3, 1, "same"), "8x8");
+  assert.equal(large.nhwc + large.blocked, 4, "every 8x8 call ran a oneDNN primitive");
 });
 
 Deno.test("native dilated conv2d matches cpu", async () => {

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { ConvKernels, type Layout, NATIVE_CONV_KERNELS } from "./conv.ts";
+import { ConvKernels, NATIVE_CONV_KERNELS, type Route } from "./conv.ts";
 import { batchNormNative } from "./batch_norm.ts";
 import { maskedNative } from "./masked.ts";
 import { sgdNative } from "./sgd.ts";
@@ -92,17 +92,7 @@ export function registerNativeKernels(threads = 1): NativeInfo | undefined {
   return native.info;
 }
 
-/** Kernel calls run natively so far in this thread (0 when the native kernels are off). */
-export function nativeCalls(): number {
-  return open()?.kernels.calls ?? 0;
-}
-
-/** Of {@link nativeCalls}, the backward-weights computed by im2col + GEMM (conv.ts). */
-export function nativeGemmCalls(): number {
-  return open()?.kernels.gemmCalls ?? 0;
-}
-
-/** Of {@link nativeCalls}, the oneDNN primitives run on each activation layout (conv.ts). */
-export function nativeLayoutCalls(): Record<Layout, number> {
-  return { ...(open()?.kernels.layoutCalls ?? { nhwc: 0, blocked: 0 }) };
+/** Kernel calls run natively so far in this thread, by route (conv.ts; all 0 when the native kernels are off). */
+export function nativeCalls(): Record<Route, number> {
+  return { ...(open()?.kernels.calls ?? { nhwc: 0, blocked: 0, positions: 0 }) };
 }
