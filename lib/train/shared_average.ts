@@ -5,6 +5,9 @@
  * region (weighted by slice size, accumulated in double precision in worker order, so every
  * worker's result is bit-identical), waits again, and applies the result.
  *
+ * The loop runs in C where it builds (lib/nn/native/weighted_average.c, ~5x faster on VGG-16's 15 M
+ * values), else in JavaScript ({@link weightedAverage}), with bit-identical results.
+ *
  * Why not the main thread: a VGG-16 gradient is 60 MB, and averaging it there meant a copy out of
  * each worker, a single-threaded loop, a structured-clone copy back and a copy into each worker's
  * heap per step, while both workers sat idle (~18% of a VGG-16 step). Here the average runs on both
@@ -17,6 +20,8 @@
  *
  * @module
  */
+
+import { weightedAverageNative } from "../nn/native/weighted_average.ts";
 
 /** Int32 control words at the start of the buffer. */
 const ARRIVED = 0, GENERATION = 1, FAILED = 2;
@@ -40,6 +45,8 @@ export class SharedAverage {
   /** Each worker's partial sum of squares of its range of the averaged gradient. */
   readonly #squares: Float64Array;
   readonly #slots: Float32Array[];
+  /** Every slot, one after another. */
+  readonly #allSlots: Float32Array;
   readonly #result: Float32Array;
 
   constructor(readonly buffer: SharedArrayBuffer, layout: SharedAverageLayout) {
@@ -63,6 +70,7 @@ export class SharedAverage {
       (_, i) => new Float32Array(buffer, floats + 4 * i * length, length),
     );
     this.#slots = views.slice(0, replicas);
+    this.#allSlots = new Float32Array(buffer, floats, replicas * length);
     this.#result = views[regions - 1];
   }
 
@@ -94,23 +102,23 @@ export class SharedAverage {
     }
     this.#wait();
     const lo = Math.floor(length * index / replicas), hi = Math.floor(length * (index + 1) / replicas);
-    const slots = this.#slots.filter((_, i) => weights[i] !== 0), ws = weights.filter((w) => w !== 0);
-    const out = this.#result;
-    let squares = 0;
-    for (let j = lo; j < hi; j++) {
-      let acc = 0;
-      for (let k = 0; k < slots.length; k++) acc += ws[k] * slots[k][j];
-      if (replicas > 1) out[j] = acc;
-      if (j < gradientLength) {
-        const v = Math.fround(acc);
-        squares += v * v;
-      }
-    }
+    const native = weightedAverageNative();
+    const squares = native
+      ? native(
+        this.#allSlots,
+        length,
+        Float64Array.from(weights),
+        this.#result,
+        replicas > 1,
+        [lo, hi],
+        gradientLength,
+      )
+      : weightedAverage(this.#slots, weights, this.#result, replicas > 1, [lo, hi], gradientLength);
     this.#squares[index] = squares;
     this.#wait();
     let total = 0;
     for (let i = 0; i < replicas; i++) total += this.#squares[i];
-    return { result: out, squares: total };
+    return { result: this.#result, squares: total };
   }
 
   /** Raises the failure flag and wakes every waiting worker (which then throws). */
@@ -142,4 +150,32 @@ export class SharedAverage {
       throw new Error("another training worker failed during this step (its own error says why)");
     }
   }
+}
+
+/**
+ * The averaging loop in JavaScript (the C kernel's fallback and reference): out[j] = the sum over
+ * slots of weight k (0: not read), in slot order, of weights[k] * slots[k][j], accumulated in double,
+ * for j in `range` (`out` written only when `writeOut`); returns the sum of the rounded out[j]^2
+ * over j < gradientLength.
+ */
+export function weightedAverage(
+  slots: readonly Float32Array[],
+  weights: readonly number[],
+  out: Float32Array,
+  writeOut: boolean,
+  [lo, hi]: [number, number],
+  gradientLength: number,
+): number {
+  const read = slots.filter((_, i) => weights[i] !== 0), ws = weights.filter((w) => w !== 0);
+  let squares = 0;
+  for (let j = lo; j < hi; j++) {
+    let acc = 0;
+    for (let k = 0; k < read.length; k++) acc += ws[k] * read[k][j];
+    if (writeOut) out[j] = acc;
+    if (j < gradientLength) {
+      const v = Math.fround(acc);
+      squares += v * v;
+    }
+  }
+  return squares;
 }

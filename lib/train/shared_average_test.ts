@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { SharedAverage, type SharedAverageLayout } from "./shared_average.ts";
+import { SharedAverage, type SharedAverageLayout, weightedAverage } from "./shared_average.ts";
+import { weightedAverageNative } from "../nn/native/weighted_average.ts";
 
 type Answer = { result?: number[]; squares?: number; error?: string };
 
@@ -86,4 +87,26 @@ Deno.test("shared average: one worker's slot is its result; a buffer of the wron
     () => new SharedAverage(new SharedArrayBuffer(8), layout),
     /SharedAverage: buffer of 8 bytes does not fit/,
   );
+});
+
+Deno.test("shared average: the C loop and the JavaScript loop give bit-identical means and squared norms", () => {
+  const native = weightedAverageNative();
+  assert.ok(native, "the C kernel did not build (install gcc)");
+  const length = 10_007, replicas = 3;
+  const all = new Float32Array(replicas * length);
+  let seed = 7;
+  for (let i = 0; i < all.length; i++) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    all[i] = (seed / 2 ** 32 - 0.5) * 10 ** ((seed % 13) - 6);
+  }
+  const slots = [0, 1, 2].map((k) => all.subarray(k * length, (k + 1) * length));
+  for (const weights of [[0.5, 0.3, 0.2], [0.6, 0, 0.4]]) {
+    for (const range of [[0, length], [3_001, 9_999]] as [number, number][]) {
+      const js = new Float32Array(length), c = new Float32Array(length);
+      const jsSquares = weightedAverage(slots, weights, js, true, range, 7_000);
+      const cSquares = native(all, length, Float64Array.from(weights), c, true, range, 7_000);
+      assert.deepEqual(c, js, `${weights} ${range}: means`);
+      assert.equal(cSquares, jsSquares, `${weights} ${range}: squared norm`);
+    }
+  }
 });

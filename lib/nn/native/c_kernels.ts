@@ -1,6 +1,6 @@
 /**
- * The project's own C kernels (masked_activation.c, batch_norm.c, sgd.c): elementwise and per-channel
- * work that no library offers fused, compiled on first use and called through Deno FFI on the
+ * The project's own C kernels (masked_activation.c, batch_norm.c, sgd.c, weighted_average.c):
+ * elementwise and per-channel work that no library offers fused, compiled on first use and called through Deno FFI on the
  * tensors in place. The C loops vectorise where the JavaScript or tfjs-op versions (their
  * fallbacks) cannot.
  *

@@ -2,7 +2,7 @@
  * Native (oneDNN) kernels under the wasm backend: convolution forward, backward-data and
  * backward-weights run in oneDNN, on the tfjs tensors in place; everything else stays in wasm
  * (except batch norm in training, the masked activation and the SGD update, which call the
- * project's own C kernels: c_kernels.ts).
+ * project's own C kernels: c_kernels.ts; so does the data-parallel workers' gradient average).
  *
  * Environment (read once per thread, when the kernels are first registered):
  * - `SAFENET_NATIVE=0` keeps the wasm kernels;
@@ -22,6 +22,7 @@ import { ConvKernels, NATIVE_CONV_KERNELS, type Route } from "./conv.ts";
 import { batchNormNative } from "./batch_norm.ts";
 import { maskedNative } from "./masked.ts";
 import { sgdNative } from "./sgd.ts";
+import { weightedAverageNative } from "./weighted_average.ts";
 import { Dnnl } from "./dnnl.ts";
 import { registerOverride } from "../kernels/override.ts";
 import { WASM_TRAINING_KERNELS } from "../kernels/mod.ts";
@@ -67,6 +68,7 @@ function open(threads = 1): typeof opened {
           ...(maskedNative() ? ["masked activation"] : []),
           ...(batchNormNative() ? ["batch norm (training)"] : []),
           ...(sgdNative() ? ["SGD update"] : []),
+          ...(weightedAverageNative() ? ["data-parallel gradient average"] : []),
         ],
       },
     };
