@@ -156,6 +156,10 @@ function trainSection(bench: Json | undefined, model: Json | undefined, plan80: 
       ], rows),
       `Targets on these 2 cores: training and inference at least PyTorch's speed (first bar ×0.8), masked ` +
         `overhead ≤ 15%. ` +
+        (bench.rounds > 1
+          ? `Each figure is the median of ${bench.rounds} rounds (ours, then PyTorch's, in turn), each ratio ` +
+            `the median of the rounds' own ratios. `
+          : "") +
         `Measured: masked overhead ${fmt(bench.summary?.masked_train_overhead * 100)}%${
           bench.summary?.masked_train_overhead < 0
             ? " (the masked run was the faster: within run-to-run noise)"
