@@ -3,15 +3,16 @@
  * and writing tfjs tensors in place in the WebAssembly heap.
  *
  * tfjs keeps activations NHWC and filters [KH, KW, Ci, Co] (oneDNN's nhwc and hwio tags). Each
- * primitive first asks for tfjs' NHWC activations (filters in any layout): where oneDNN has a direct
- * kernel for them (AVX-512: jit and brgconv) that saves the reorders of activations around every
+ * primitive first asks for tfjs' NHWC activations (filters in any layout): where oneDNN runs them
+ * with its AVX-512 kernels (jit, brgconv) that saves the reorders of activations around every
  * call, and measured on one thread at batch 32 it ran 5-25% faster than the blocked layouts on
- * most shapes of the three networks (ResNet-32's 3x3 16->16 forward: 1.9 -> 1.4 ms). Where oneDNN
- * would run NHWC by im2col + GEMM or its reference code (its AVX2 builds: 1.5-2x slower than
- * blocked) the primitive takes the layouts oneDNN picks ("any": blocked) and {@link Plan} reorders
- * around it; so does the forward pass on at most {@link BLOCKED_FORWARD_MAX_POSITIONS} output
- * positions (VGG-16's 512-channel 4x4 forward: 23 ms NHWC, 17.5 blocked). Primitives are cached
- * per geometry (shape, stride, padding) and created on first use.
+ * most shapes of the three networks (ResNet-32's 3x3 16->16 forward: 1.9 -> 1.4 ms). Elsewhere the
+ * primitive takes the layouts oneDNN picks ("any": blocked) and {@link Plan} reorders around it:
+ * oneDNN's AVX2 kernels on NHWC were slower (ONEDNN_MAX_CPU_ISA=AVX2, four ResNet-32 and VGG-16
+ * layers: 265 ms against 202 blocked), its im2col + GEMM and reference fallbacks more so; so does
+ * the forward pass on at most {@link BLOCKED_FORWARD_MAX_POSITIONS} output positions (VGG-16's
+ * 512-channel 4x4 forward: 23 ms NHWC, 17.5 blocked). Primitives are cached per geometry (shape,
+ * stride, padding) and created on first use.
  *
  * Few output positions take GEMMs instead of oneDNN's primitives, which parallelise over too few
  * positions there: one GEMM over the batch per pair of input and output position a filter tap
@@ -93,11 +94,12 @@ export function firstLayout(kind: Kind, positions: number): Layout {
 }
 
 /**
- * Whether oneDNN implementation `name` computes on NHWC activations directly: not its im2col +
- * GEMM ("gemm:jit", "gemm:blas") or reference ("ref:any") fallbacks.
+ * Whether oneDNN implementation `name` (chosen for NHWC activations) is one of its AVX-512 kernels,
+ * which run NHWC at least as fast as blocked layouts; not its AVX2 kernels ("jit:avx2"), im2col +
+ * GEMM ("gemm:jit") or reference code ("ref:any").
  */
-export function isDirectImplementation(name: string): boolean {
-  return !/^(gemm|ref)[:_]/.test(name);
+export function isFastOnNhwc(name: string): boolean {
+  return /avx512/.test(name) && !/^(gemm|ref)[:_]/.test(name);
 }
 
 /**
@@ -217,7 +219,7 @@ class Convolution {
   #primitiveDesc(kind: Kind) {
     if (firstLayout(kind, this.info.outHeight * this.info.outWidth) === "nhwc") {
       const pd = this.#create(kind, this.#layouts.nhwc);
-      if (isDirectImplementation(this.dnnl.implementation(pd))) {
+      if (isFastOnNhwc(this.dnnl.implementation(pd))) {
         this.#layoutOf.set(kind, "nhwc");
         return pd;
       }

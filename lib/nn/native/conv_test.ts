@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { initBackend } from "../backend.ts";
 import { assertMatchesCpu, randomTensor, runOn } from "../kernels/_test_util.ts";
-import { firstLayout, isDirectImplementation, type Route, tapPairs } from "./conv.ts";
+import { firstLayout, isFastOnNhwc, type Route, tapPairs } from "./conv.ts";
 import { nativeCalls } from "./mod.ts";
 
 type Pad = "same" | "valid";
@@ -110,16 +110,16 @@ Deno.test("tapPairs links each output position to the input positions its taps r
   assert.deepEqual(valid.find(([, o, t]) => o === 3 && t === 8), [24, 3, 8]);
 });
 
-Deno.test("activation layouts: NHWC first, except forward passes on at most 16 output positions; only on a direct implementation", () => {
+Deno.test("activation layouts: NHWC first, except forward passes on at most 16 output positions; kept only on AVX-512 kernels", () => {
   assert.equal(firstLayout("forward", 16), "blocked");
   assert.equal(firstLayout("forward", 17), "nhwc");
   assert.equal(firstLayout("backwardData", 9), "nhwc");
   assert.equal(firstLayout("backwardWeights", 1024), "nhwc");
-  for (const name of ["jit:avx512_core", "brgconv:avx512_core", "jit_1x1:avx2", "jit:avx2"]) {
-    assert.ok(isDirectImplementation(name), name);
+  for (const name of ["jit:avx512_core", "brgconv:avx512_core", "jit_1x1:avx512_core_bf16"]) {
+    assert.ok(isFastOnNhwc(name), name);
   }
-  for (const name of ["gemm:jit", "gemm:blas", "ref:any", "gemm_x8s8s32x:jit"]) {
-    assert.ok(!isDirectImplementation(name), name);
+  for (const name of ["jit:avx2", "jit_1x1:avx2", "gemm:jit", "gemm:blas", "ref:any"]) {
+    assert.ok(!isFastOnNhwc(name), name);
   }
 });
 
