@@ -39,6 +39,8 @@ type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 export const MASKED_ACTIVATION_KERNEL = "SafenetMaskedActivation";
 /** Name of its fused gradient kernel: outputs dx and the coefficients' gradient. */
 export const MASKED_ACTIVATION_GRAD_KERNEL = "SafenetMaskedActivationGrad";
+/** Name of ReLU's one-pass input gradient (for sites without approximated channels). */
+export const RELU_GRAD_KERNEL = "SafenetReluGrad";
 
 /**
  * Per-channel coefficient rows a_k = coefficients[k] x mask (zero for ReLU channels, and above the
@@ -132,10 +134,39 @@ const gradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   );
 };
 
+/** dx = dy step(x) in one C pass (registered, and used by {@link relu}, only where the C kernels run). */
+const reluGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
+  const { x, dy } = inputs as Record<string, tf.TensorInfo>;
+  return withViews(backend, [x, dy], [x.shape], ([xs, gs], [dx]) => maskedNative()!.reluGrad(xs, gs, dx))[0];
+};
+
 registerViewKernels({
   [MASKED_ACTIVATION_KERNEL]: forwardKernel,
   [MASKED_ACTIVATION_GRAD_KERNEL]: gradKernel,
+  [RELU_GRAD_KERNEL]: reluGradKernel,
 });
+
+/** tf.relu whose gradient is {@link RELU_GRAD_KERNEL}'s one pass. */
+const reluOneGradientPass = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  save([x]);
+  return {
+    value: tf.relu(x),
+    gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) =>
+      tf.engine().runKernel(RELU_GRAD_KERNEL, { x: saved, dy }) as tf.Tensor,
+  };
+});
+
+/**
+ * relu(x). Where the C kernels run (cpu and wasm backends, float32), its gradient takes one pass
+ * instead of tfjs' two (Step, then Multiply: ~5% of a ResNet-32 training step), with the same
+ * values bit for bit.
+ */
+export function relu(x: tf.Tensor): tf.Tensor {
+  const fused = x.dtype === "float32" && maskedNative() !== null &&
+    tf.getKernel(RELU_GRAD_KERNEL, tf.getBackend()) !== undefined;
+  return fused ? reluOneGradientPass(x) : tf.relu(x);
+}
 
 /**
  * The masked activation as tensor maths: relu(x) x (1 - mask) + poly(x) with coefficients
@@ -339,7 +370,7 @@ export class MaskedActivation extends tfl.layers.Layer {
       this.calibratePending = false;
       this.writeCoefficients(fitReluPerChannel(x.dataSync(), this.channels, this.degree_));
     }
-    if (approximatedChannels(this.alpha_, this.channels) === 0) return tf.relu(x);
+    if (approximatedChannels(this.alpha_, this.channels) === 0) return relu(x);
     return maskedActivation(
       x,
       this.coefficients!.read() as tf.Tensor2D,

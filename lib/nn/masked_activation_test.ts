@@ -4,7 +4,8 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import assert from "node:assert/strict";
 import { assertClose } from "./testdata/assert_close.ts";
 import { defaultCoefficients, type Degree, fitReluPerChannel } from "./approximation.ts";
-import { MaskedActivation, maskedActivation } from "./masked_activation.ts";
+import { MaskedActivation, maskedActivation, relu, RELU_GRAD_KERNEL } from "./masked_activation.ts";
+import { initBackend } from "./backend.ts";
 
 await tf.setBackend("cpu");
 
@@ -114,5 +115,24 @@ Deno.test("the fused kernel matches the tfjs-op reference in value and gradients
         );
       }
     }
+  }
+});
+
+Deno.test("relu's one-pass gradient equals tfjs' (dy times Step) bit for bit, NaN, zeros and infinities included, on cpu and wasm", async () => {
+  const x = [-2, -0, 0, 1e-30, 3, NaN, -1, 5, Infinity, -Infinity];
+  const dy = [1, 2, -3, 4, -5, 6, Infinity, NaN, -7, 8];
+  for (const backend of ["cpu", "wasm"] as const) {
+    await initBackend(backend);
+    const grad = (f: (t: tf.Tensor) => tf.Tensor) =>
+      tf.grad(f)(tf.tensor1d(x), tf.tensor1d(dy)).dataSync() as Float32Array;
+    const ours = grad(relu), theirs = grad((t) => tf.relu(t));
+    // deepStrictEqual compares numbers with Object.is: -0 differs from 0, NaN equals NaN.
+    assert.deepEqual(Array.from(ours), Array.from(theirs), backend);
+    assert.deepEqual(
+      Array.from(relu(tf.tensor1d(x)).dataSync()),
+      Array.from(tf.relu(tf.tensor1d(x)).dataSync()),
+    );
+    const { kernels } = await tf.profile(() => grad(relu));
+    assert.ok(kernels.some((k) => k.name === RELU_GRAD_KERNEL), `${backend}: the one-pass kernel ran`);
   }
 });

@@ -61,3 +61,16 @@ int32_t safenet_masked_grad(const float *restrict x, const float *restrict dy, f
   }
   return 0;
 }
+
+/*
+ * ReLU's input gradient, dx = dy step(x), in one pass where tfjs makes two (Step, then Multiply):
+ * step is 1 above 0, 0 at or below, NaN at NaN, exactly as tfjs' Step, so dx is bit-identical.
+ */
+void safenet_relu_grad(const float *restrict x, const float *restrict dy, float *restrict dx,
+                       int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    float v = x[i];
+    float step = v > 0.f ? 1.f : 0.f;
+    dx[i] = dy[i] * (v != v ? v : step);
+  }
+}
