@@ -2,27 +2,28 @@
  * Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter for the wasm backend on oneDNN, reading
  * and writing tfjs tensors in place in the WebAssembly heap.
  *
- * tfjs keeps activations NHWC and filters [KH, KW, Ci, Co] (oneDNN's nhwc and hwio tags). Each
- * primitive first asks for tfjs' NHWC activations (filters in any layout): where oneDNN runs them
- * with its AVX-512 kernels (jit, brgconv) that saves the reorders of activations around every
- * call, and measured on one thread at batch 32 it ran 5-25% faster than the blocked layouts on
- * most shapes of the three networks (ResNet-32's 3x3 16->16 forward: 1.9 -> 1.4 ms). Elsewhere the
- * primitive takes the layouts oneDNN picks ("any": blocked) and {@link Plan} reorders around it:
- * oneDNN's AVX2 kernels on NHWC were slower (ONEDNN_MAX_CPU_ISA=AVX2, four ResNet-32 and VGG-16
- * layers: 265 ms against 202 blocked), its im2col + GEMM and reference fallbacks more so; so does
- * the forward pass on at most {@link BLOCKED_FORWARD_MAX_POSITIONS} output positions (VGG-16's
- * 512-channel 4x4 forward: 23 ms NHWC, 17.5 blocked). Primitives are cached per geometry (shape,
- * stride, padding) and created on first use.
+ * tfjs keeps activations NHWC and filters [KH, KW, Ci, Co] (oneDNN's nhwc and hwio tags). A
+ * primitive runs on tfjs' NHWC activations (filters in the layout oneDNN picks) where oneDNN does
+ * so with its AVX-512 kernels (jit, brgconv): no reorders of activations around the call, and
+ * measured on one thread at batch 32, 5-25% faster than on blocked layouts on most shapes of the
+ * three networks (ResNet-32's 3x3 16->16 forward: 1.9 -> 1.4 ms). Everywhere else it runs on the
+ * blocked layouts oneDNN picks ("any"), which {@link Plan} reorders around it: where oneDNN would
+ * run NHWC with its AVX2 kernels (slower: ONEDNN_MAX_CPU_ISA=AVX2, four ResNet-32 and VGG-16
+ * layers, 265 ms against 202 blocked), its im2col + GEMM or its reference code, and for forward
+ * passes on at most {@link BLOCKED_FORWARD_MAX_POSITIONS} output positions (VGG-16's 512-channel
+ * 4x4 forward: 23 ms NHWC, 17.5 blocked). Primitives are cached per geometry (shape, stride,
+ * padding) and created on first use.
  *
  * Few output positions take GEMMs instead of oneDNN's primitives, which parallelise over too few
  * positions there: one GEMM over the batch per pair of input and output position a filter tap
  * links ({@link tapPairs}), so no work is spent on taps in the padding (5 of 9 at 2x2). Measured on
- * one thread at batch 32, 512 -> 512 channels: at 2x2 (VGG-16's last block) forward 2.6 ms against
- * oneDNN's 6.4, backward-data 3.9 against 7.3, backward-weights 3.0 against 5.9 by im2col + one
- * GEMM; at 4x4 backward-weights 19-22 ms against 23.5 by im2col (oneDNN's: 1.4-1.9x slower than
- * im2col), while forward and backward-data stay oneDNN's (backward-data by pairs: 27.5 ms against
- * 19.4). {@link POSITION_GEMM_MAX} holds the limits. The routes depend on the geometry (and, for
- * the layouts, the library's kernels) alone, so results do not depend on timing.
+ * one thread at batch 32, 512 -> 512 channels, at 2x2 (VGG-16's last block): forward 2.6 ms against
+ * oneDNN's 6.4, backward-data 3.9 against 7.3, backward-weights 3.0 against 5.9 for im2col and one
+ * GEMM (itself 1.4-1.9x faster than oneDNN's primitive at 4x4 and 2x2). At 4x4 backward-weights by
+ * pairs took 19-22 ms against 23.5 for im2col, while forward and backward-data stay oneDNN's
+ * (backward-data by pairs: 27.5 ms against 19.4). {@link POSITION_GEMM_MAX} holds the limits. The
+ * routes depend on the geometry (and, for the layouts, the library's kernels) alone, so results
+ * do not depend on timing.
  *
  * @module
  */
