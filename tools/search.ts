@@ -182,3 +182,11 @@ const outputs = await runAndWriteSearch({
 });
 console.error(`wrote ${outputs.result}`);
 for (const plan of outputs.plans ?? []) console.error(`wrote ${plan}`);
+if (outputs.removedPlan) {
+  console.error(
+    `removed ${outputs.removedPlan}: an earlier run's pick, which this run's result no longer backs`,
+  );
+}
+if (!outputs.plans && a.publish) {
+  console.error(`nothing published as '${a.publish}': the search made no pick`);
+}

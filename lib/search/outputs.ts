@@ -3,8 +3,10 @@
  * outcome, its history per cycle, the accounting) and, when it picked a plan at or above the
  * threshold, data/plans/<model>_<label>_<profile>.json with its provenance (and, when the run
  * names itself the project's plan, the same as data/plans/<model>_<name>.json: the final SAFENet
- * plan is data/plans/cnn7_safenet.json). The `search` command and the experiments that run
- * searches (Figure 4) write through here.
+ * plan is data/plans/cnn7_safenet.json). A search without a pick removes the plan an earlier run
+ * of it left under its default name, which its result no longer backs (the tables would otherwise
+ * price a plan this search did not pick); a published name is the project's choice and stays. The
+ * `search` command and the experiments that run searches (Figures 4 and 5) write through here.
  *
  * @module
  */
@@ -68,11 +70,13 @@ export async function runAndWriteSearch(
   });
 }
 
-/** The files a search wrote. */
+/** The files a search wrote (and removed). */
 export interface SearchOutputs {
   readonly result: string;
   /** Absent when no pick reached the threshold; otherwise the plan files (default name first). */
   readonly plans?: readonly string[];
+  /** Without a pick: an earlier run's plan under the default name, removed. */
+  readonly removedPlan?: string;
 }
 
 /** Writes the result file and, with a final pick, the plan file(s); returns their paths. */
@@ -115,11 +119,17 @@ export async function writeSearchOutputs(
     { dir: o.resultsDir },
   );
   const { final } = outcome;
-  if (!final) return { result };
-  const plans = [
-    join(o.plansDir, `${o.model}_${label}_${o.profile.name}.json`),
-    ...(o.publishAs ? [join(o.plansDir, `${o.model}_${o.publishAs}.json`)] : []),
-  ];
+  const defaultPlan = join(o.plansDir, `${o.model}_${label}_${o.profile.name}.json`);
+  if (!final) {
+    try {
+      await Deno.remove(defaultPlan);
+      return { result, removedPlan: defaultPlan };
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return { result };
+      throw e;
+    }
+  }
+  const plans = [defaultPlan, ...(o.publishAs ? [join(o.plansDir, `${o.model}_${o.publishAs}.json`)] : [])];
   const provenance = {
     searcher,
     ...(degrees ? { degrees } : {}),
