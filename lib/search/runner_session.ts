@@ -261,7 +261,10 @@ function pct(x: number): string {
 }
 
 function describeFinal(final: TrialResult | null, test: number | null, testImages: number): string {
-  if (!final) return "final: no result reached the threshold";
+  // A searcher picks among its final candidates (a PBT's: its last cycle's trials, whose weights
+  // exist), so an earlier cycle's result above the threshold (the progress line's best so far) is
+  // not enough.
+  if (!final) return "final: no pick: none of the searcher's final candidates reached the threshold";
   // Only a pricing from this protocol's cost model (--cost) can make a plan dearer than all ReLUs.
   const dearer = final.removedCost < 0
     ? `; as priced it costs ${
@@ -312,7 +315,7 @@ class ProgressLine {
     const rate = (report.imagesUsed - this.#startImages) / Math.max(1e-9, (now - this.#started) / 1000);
     const eta = rate > 0 ? formatDuration((report.budget - report.imagesUsed) / rate) : "?";
     const best = this.#best
-      ? `best score ${this.#best.score.toFixed(4)}: ${pct(this.#best.replacedShare)} replaced at val ${
+      ? `best score so far ${this.#best.score.toFixed(4)}: ${pct(this.#best.replacedShare)} replaced at val ${
         pct(this.#best.validationAccuracy)
       }`
       : `no result above the threshold ${pct(this.problem.threshold)} yet`;
