@@ -39,6 +39,11 @@ export type Layout = "nhwc" | "blocked";
 /** How a call ran: a oneDNN primitive on either layout, or a GEMM per linked pair of positions. */
 export type Route = Layout | "positions";
 
+/** A count of 0 per route. */
+export function noCalls(): Record<Route, number> {
+  return { nhwc: 0, blocked: 0, positions: 0 };
+}
+
 /** The parts of tfjs-backend-wasm's BackendWasm the kernels use. */
 interface WasmBackend {
   wasm: { HEAPU8: Uint8Array };
@@ -129,9 +134,8 @@ export function tapPairs(info: Conv2DInfo): [number, number, number][] {
 
 /** One convolution geometry's three kernels: oneDNN primitives planned on first use, or GEMMs. */
 class Convolution {
-  readonly #plans = new Map<Kind, Plan>();
-  /** The layout each planned kind runs on. */
-  readonly #layoutOf = new Map<Kind, Layout>();
+  /** Each planned kind's primitive and the activation layout it runs on. */
+  readonly #plans = new Map<Kind, { plan: Plan; layout: Layout }>();
   readonly #user: Record<Role, MemoryDesc>;
   readonly #layouts: Record<Layout, Record<Role, MemoryDesc>>;
   readonly #geometry: { strides: number[]; dilates: number[]; padL: number[]; padR: number[] };
@@ -169,23 +173,25 @@ class Convolution {
       this.#byPositions(kind, views);
       return "positions";
     }
-    this.#plan(kind).run(views);
-    return this.#layoutOf.get(kind)!;
+    const { plan, layout } = this.#plan(kind);
+    plan.run(views);
+    return layout;
   }
 
-  #plan(kind: Kind): Plan {
-    let plan = this.#plans.get(kind);
-    if (plan === undefined) {
+  #plan(kind: Kind): { plan: Plan; layout: Layout } {
+    let planned = this.#plans.get(kind);
+    if (planned === undefined) {
       const args: PlanArg[] = ARGS[kind].map(([a, q, role], i) => ({
         arg: a,
         query: q,
         user: this.#user[role],
         output: i === 2,
       }));
-      plan = new Plan(this.dnnl, this.#primitiveDesc(kind), args);
-      this.#plans.set(kind, plan);
+      const { pd, layout } = this.#primitiveDesc(kind);
+      planned = { plan: new Plan(this.dnnl, pd, args), layout };
+      this.#plans.set(kind, planned);
     }
-    return plan;
+    return planned;
   }
 
   /**
@@ -207,27 +213,23 @@ class Convolution {
     const x = (i: number) => input.subarray(i * ci), y = (o: number) => output.subarray(o * co);
     const w = (t: number) => filter.subarray(t * ci * co);
     const gemm = this.dnnl.sgemm.bind(this.dnnl);
+    const accumulate: (i: number, o: number, t: number) => void = kind === "forward"
+      ? (i, o, t) => gemm(false, false, [n, co, ci], 1, x(i), inRow, w(t), co, 1, y(o), outRow)
+      : kind === "backwardData"
+      ? (i, o, t) => gemm(false, true, [n, ci, co], 1, y(o), outRow, w(t), co, 1, x(i), inRow)
+      : (i, o, t) => gemm(true, false, [ci, co, n], 1, x(i), inRow, y(o), outRow, 1, w(t), co);
     out.fill(0);
-    for (const [i, o, t] of this.#pairs ??= tapPairs(this.info)) {
-      if (kind === "forward") gemm(false, false, [n, co, ci], 1, x(i), inRow, w(t), co, 1, y(o), outRow);
-      else if (kind === "backwardData") {
-        gemm(false, true, [n, ci, co], 1, y(o), outRow, w(t), co, 1, x(i), inRow);
-      } else gemm(true, false, [ci, co, n], 1, x(i), inRow, y(o), outRow, 1, w(t), co);
-    }
+    for (const [i, o, t] of this.#pairs ??= tapPairs(this.info)) accumulate(i, o, t);
   }
 
-  /** The primitive descriptor of `kind` on the layout the module comment describes. */
-  #primitiveDesc(kind: Kind) {
+  /** The primitive descriptor of `kind` on the layout the module comment describes, and that layout. */
+  #primitiveDesc(kind: Kind): { pd: Deno.PointerObject; layout: Layout } {
     if (firstLayout(kind, this.info.outHeight * this.info.outWidth) === "nhwc") {
       const pd = this.#create(kind, this.#layouts.nhwc);
-      if (isFastOnNhwc(this.dnnl.implementation(pd))) {
-        this.#layoutOf.set(kind, "nhwc");
-        return pd;
-      }
+      if (isFastOnNhwc(this.dnnl.implementation(pd))) return { pd, layout: "nhwc" };
       this.dnnl.destroy(pd);
     }
-    this.#layoutOf.set(kind, "blocked");
-    return this.#create(kind, this.#layouts.blocked);
+    return { pd: this.#create(kind, this.#layouts.blocked), layout: "blocked" };
   }
 
   #create(kind: Kind, mds: Record<Role, MemoryDesc>) {
@@ -284,7 +286,7 @@ function heapView(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
 export class ConvKernels {
   readonly #cache = new Map<string, Convolution>();
   /** Kernel calls run natively so far, by route. */
-  readonly calls: Record<Route, number> = { nhwc: 0, blocked: 0, positions: 0 };
+  readonly calls: Record<Route, number> = noCalls();
 
   constructor(readonly dnnl: Dnnl) {}
 

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { ConvKernels, NATIVE_CONV_KERNELS, type Route } from "./conv.ts";
+import { ConvKernels, NATIVE_CONV_KERNELS, noCalls, type Route } from "./conv.ts";
 import { batchNormNative } from "./batch_norm.ts";
 import { maskedNative } from "./masked.ts";
 import { sgdNative } from "./sgd.ts";
@@ -96,5 +96,5 @@ export function registerNativeKernels(threads = 1): NativeInfo | undefined {
 
 /** Kernel calls run natively so far in this thread, by route (conv.ts; all 0 when the native kernels are off). */
 export function nativeCalls(): Record<Route, number> {
-  return { ...(open()?.kernels.calls ?? { nhwc: 0, blocked: 0, positions: 0 }) };
+  return { ...(open()?.kernels.calls ?? noCalls()) };
 }
