@@ -15,11 +15,12 @@ const SYMBOLS = {
 } as const;
 
 /**
- * Writes out[j] = sum_k weights[k] * slots[k * length + j] for j in [lo, hi) (workers of weight 0
- * not read; `out` not written when `writeOut` is false) and returns the sum of out[j]^2 over
- * j < gradientLength.
+ * Writes out[j] = sum_k weights[k] * slots[k * length + j] for j in [lo, hi), accumulated in double
+ * in slot order (slots of weight 0 not read; `out` not written when `writeOut` is false), and
+ * returns the sum of the rounded out[j]^2 over j < gradientLength. The C kernel and the JavaScript
+ * loop (lib/train/shared_average.ts) share this signature and give bit-identical results.
  */
-export type WeightedAverageNative = (
+export type WeightedAverage = (
   slots: Float32Array,
   length: number,
   weights: Float64Array,
@@ -29,10 +30,10 @@ export type WeightedAverageNative = (
   gradientLength: number,
 ) => number;
 
-let opened: WeightedAverageNative | null | undefined;
+let opened: WeightedAverage | null | undefined;
 
 /** The native average, built and opened once per thread; null when it cannot be used. */
-export function weightedAverageNative(): WeightedAverageNative | null {
+export function weightedAverageNative(): WeightedAverage | null {
   if (opened !== undefined) return opened;
   const symbols = openCKernels("weighted_average.c", SYMBOLS, "weighted average");
   opened = symbols && ((slots, length, weights, out, writeOut, [lo, hi], gradientLength) => {
