@@ -389,8 +389,7 @@ for (const name of models) {
   };
 }
 const peer = peerRuns[0];
-for (const name of peerModels) {
-  if (!peer) break;
+for (const name of peer ? peerModels : []) {
   const ours = results[name] as Record<string, number>;
   const mine = runs[name][ours.workers];
   const rates = (key: "train_img_s" | "infer_img_s") => peerRuns.map((p) => p.models[name][key]);

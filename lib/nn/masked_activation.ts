@@ -134,7 +134,7 @@ const gradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   );
 };
 
-/** dx = dy step(x) in one C pass (registered, and used by {@link relu}, only where the C kernels run). */
+/** dx = dy step(x) in one C pass ({@link relu} calls it only where the C kernels run). */
 const reluGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
   const { x, dy } = inputs as Record<string, tf.TensorInfo>;
   return withViews(backend, [x, dy], [x.shape], ([xs, gs], [dx]) => maskedNative()!.reluGrad(xs, gs, dx))[0];

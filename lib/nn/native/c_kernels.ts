@@ -1,8 +1,8 @@
 /**
  * The project's own C kernels (masked_activation.c, batch_norm.c, sgd.c, weighted_average.c):
- * elementwise and per-channel work that no library offers fused, compiled on first use and called through Deno FFI on the
- * tensors in place. The C loops vectorise where the JavaScript or tfjs-op versions (their
- * fallbacks) cannot.
+ * elementwise and per-channel work that no library offers fused, compiled on first use and called
+ * through Deno FFI on the tensors in place. The C loops vectorise where the JavaScript or tfjs-op
+ * versions (their fallbacks) cannot.
  *
  * Each source is built with the system's C compiler (`cc -O3 -march=native`, so for this
  * machine) into ~/.cache/safenet/native/, named by a hash of the source and flags: a changed
