@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { CNN7_BTPBT_STAGES } from "../lib/search/testdata/btpbt_stages.ts";
 import { DenoProcess, runTool } from "./testdata/process.ts";
 
 Deno.test("search: --help prints the usage; a bad option or an unknown searcher is a one-line error before any work", async () => {
@@ -102,16 +103,7 @@ Deno.test({
       assert.equal(reference.history.length, 9);
       assert.deepEqual(
         [...new Set(reference.history.map((c: { stage: string }) => c.stage))],
-        [
-          "btpbt/root",
-          "btpbt/L1/pair0",
-          "btpbt/L2/pair0",
-          "btpbt/L2/pair1",
-          "btpbt/L3/pair0",
-          "btpbt/L3/pair1",
-          "btpbt/L3/pair2",
-          "btpbt/global",
-        ],
+        CNN7_BTPBT_STAGES,
       );
       assert.equal(reference.imagesUsed, 576);
       assert.equal(reference.evaluationImages, 9 * 2 * 64);

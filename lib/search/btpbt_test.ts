@@ -5,6 +5,7 @@ import { btpbtTree, searchBtpbt, siblingConstraint, siblingPairs } from "./btpbt
 import { SearchRng } from "./rng.ts";
 import { approximatedNeurons, searchProblem } from "./score.ts";
 import { groupView } from "./space.ts";
+import { CNN7_BTPBT_STAGES } from "./testdata/btpbt_stages.ts";
 import { SimulatedRunner } from "./testdata/simulated_runner.ts";
 import type { TrialConfig } from "./types.ts";
 
@@ -69,16 +70,7 @@ Deno.test("searchBtpbt (simulated runner): stages in Algorithm 1's order, constr
   const runner = new SimulatedRunner({ graph, seed: 4, budget });
   const out = await searchBtpbt(runner, { problem, population: 8, interval: 1000 }, new SearchRng(4));
   const starts = runner.calls.flatMap((c) => c.kind === "start" ? [c] : []);
-  assert.deepEqual(starts.map((s) => s.stage), [
-    "btpbt/root",
-    "btpbt/L1/pair0",
-    "btpbt/L2/pair0",
-    "btpbt/L2/pair1",
-    "btpbt/L3/pair0",
-    "btpbt/L3/pair1",
-    "btpbt/L3/pair2",
-    "btpbt/global",
-  ]);
+  assert.deepEqual(starts.map((s) => s.stage), CNN7_BTPBT_STAGES);
   // 7 tree PBTs x 20 + 40 shares: floor(400,000 x 20 / 180 / 8,000) = 5 cycles each, the rest (15) global.
   const cycles = (stage: string) => out.history.filter((c) => c.stage === stage).length;
   for (const s of starts.slice(0, 7)) assert.equal(cycles(s.stage), 5);
